@@ -1,0 +1,92 @@
+"""The domain's one error family: a code, structured fields and the HTTP status of each.
+
+Handlers map these to answers in one place (the API's exception handlers); the domain never
+knows about HTTP beyond the status number it suggests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class InboxError(Exception):
+    code = "inbox_error"
+    status = 500
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.fields}
+
+
+class MalformedNotification(InboxError):
+    """A webhook body that is not JSON or not a page notification."""
+
+    code = "malformed_notification"
+    status = 400
+
+
+class MalformedEvent(InboxError):
+    """One queued event that breaks Facebook's documented shape: it fails alone."""
+
+    code = "malformed_event"
+    status = 400
+
+
+class InvalidSignature(InboxError):
+    code = "invalid_signature"
+    status = 401
+
+
+class Unauthenticated(InboxError):
+    code = "unauthenticated"
+    status = 401
+
+
+class Forbidden(InboxError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(InboxError):
+    """Also what a member gets for an object they may not see: its existence stays hidden."""
+
+    code = "not_found"
+    status = 404
+
+
+class Conflict(InboxError):
+    code = "conflict"
+    status = 409
+
+
+class InvalidInput(InboxError):
+    code = "invalid_input"
+    status = 422
+
+
+class GraphError(InboxError):
+    """Facebook refused or failed a Graph API call; `graph_code` is Facebook's error code."""
+
+    code = "graph_error"
+    status = 502
+
+
+class PageTokenInvalid(GraphError):
+    """The page token is expired or revoked: the page needs reconnecting."""
+
+    code = "page_token_invalid"
+    status = 409
+
+
+class GraphRateLimited(GraphError):
+    code = "graph_rate_limited"
+    status = 429
+
+
+class GraphPermissionMissing(GraphError):
+    code = "graph_permission_missing"
+    status = 403

@@ -1,0 +1,342 @@
+"""The inbox's DynamoDB items: one table, one model per kind of item.
+
+Every key and index below exists for an access pattern named beside it; none exists "in case".
+Write cost drives the layout: a new inbound text message must cost at most 4 write request
+units, so a message item has no index of its own and only the conversation's activity index
+(``by_page_status``) is re-keyed when a message arrives.
+
+| item | pk | sk | access pattern |
+| --- | --- | --- | --- |
+| page | ``PAGES`` | page id | list the brand's pages; get one page |
+| member | ``MEMBERS`` | member id | get a member by id; list the team |
+| contact | ``CONTACT#<contact id>`` | ``CONTACT`` | get a contact |
+| conversation | ``CONV#<conversation id>`` | ``CONV`` | get a conversation with its newest messages |
+| message | ``CONV#<conversation id>`` | ``MSG#<ms timestamp>#<id>`` | a conversation's messages in time order |
+| message overlay | ``CONV#<conversation id>`` | ``FX#<mid>`` | reactions and edits of a Messenger message |
+| comment alias | ``COMMENT#<comment id>`` | ``COMMENT`` | find a comment's conversation and message |
+| contact tag | ``TAG#<tag>`` | contact id | contacts carrying a tag |
+
+Indexes:
+- ``by_page_status`` (gsi1): conversations of one page in one status, newest activity first:
+  the inbox list. The only index a new message re-keys.
+- ``by_assignee`` (gsi2, keys only): a member's conversations by status; written on assignment
+  and close, never on a new message.
+- ``by_phone`` (gsi3, keys only, sparse): contacts by phone number, written when a member
+  records one.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+PAGES_PK = "PAGES"
+MEMBERS_PK = "MEMBERS"
+CONVERSATION_SK = "CONV"
+CONTACT_SK = "CONTACT"
+COMMENT_SK = "COMMENT"
+MESSAGE_PREFIX = "MSG#"
+OVERLAY_PREFIX = "FX#"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def conversation_pk(conversation_id: str) -> str:
+    return f"CONV#{conversation_id}"
+
+
+def contact_pk(contact_id: str) -> str:
+    return f"CONTACT#{contact_id}"
+
+
+def comment_pk(comment_id: str) -> str:
+    return f"COMMENT#{comment_id}"
+
+
+def message_sk(timestamp_ms: int, local_id: str) -> str:
+    # Zero-padded so that string order is time order; the id breaks ties and keeps keys unique.
+    return f"{MESSAGE_PREFIX}{timestamp_ms:013d}#{local_id}"
+
+
+def message_id_from_sk(sk: str) -> str:
+    return sk[len(MESSAGE_PREFIX) :]
+
+
+def sk_from_message_id(message_id: str) -> str:
+    return MESSAGE_PREFIX + message_id
+
+
+def queue_key(page_id: str, status: str) -> str:
+    return f"{page_id}#{status}"
+
+
+def activity_key(last_activity_ms: int, conversation_id: str) -> str:
+    return f"{last_activity_ms:013d}#{conversation_id}"
+
+
+class _TableMeta:
+    table_name = os.environ.get("TABLE_NAME", "inbox")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    host = os.environ.get("AWS_ENDPOINT_URL") or None
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 5
+    max_retry_attempts = 3
+
+
+class ByPageStatus(GlobalSecondaryIndex["Conversation"]):
+    class Meta:
+        index_name = "by_page_status"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ByAssignee(GlobalSecondaryIndex["Conversation"]):
+    class Meta:
+        index_name = "by_assignee"
+        projection = KeysOnlyProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class ByPhone(GlobalSecondaryIndex["Contact"]):
+    class Meta:
+        index_name = "by_phone"
+        projection = KeysOnlyProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
+class _Item(Model):
+    """Base of every item: the shared key schema of the one table."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class Page(_Item):
+    class Meta(_TableMeta):
+        pass
+
+    page_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    picture_url = UnicodeAttribute(null=True)
+    connected_at = UTCDateTimeAttribute()
+    connected_by = UnicodeAttribute(null=True)
+    # When on, a new conversation starts with the FAQ bot (`bot`), else in the queue.
+    faq_auto_reply = BooleanAttribute(default=False)
+    # Set when Facebook refuses the page's token; sends stay refused until it is reconnected.
+    reconnect_needed = BooleanAttribute(default=False)
+    subscribed_fields = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class Member(_Item):
+    class Meta(_TableMeta):
+        pass
+
+    member_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    # Empty means every page; a list limits the member to those pages.
+    page_ids = UnicodeSetAttribute(null=True)
+    active = BooleanAttribute(default=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class Contact(_Item):
+    class Meta(_TableMeta):
+        pass
+
+    by_phone = ByPhone()
+
+    contact_id = UnicodeAttribute()
+    page_id = UnicodeAttribute()
+    facebook_user_id = UnicodeAttribute()
+    # `messenger`: a page-scoped id (PSID); `commenter`: the id a page sees on its feed.
+    kind = UnicodeAttribute()
+    name = UnicodeAttribute()
+    # `graph`: from the Graph API; `webhook`: the name the feed carries; `fallback`: made up.
+    name_source = UnicodeAttribute()
+    picture_url = UnicodeAttribute(null=True)
+    conversation_ids = UnicodeSetAttribute(null=True)
+    tags = UnicodeSetAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    notes = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class Referral(MapAttribute):
+    # `ad`, `link` or `other`: where the contact came from.
+    kind = UnicodeAttribute()
+    source = UnicodeAttribute(null=True)
+    ref = UnicodeAttribute(null=True)
+    ad_id = UnicodeAttribute(null=True)
+    ad_title = UnicodeAttribute(null=True)
+    ad_post_id = UnicodeAttribute(null=True)
+    ad_photo_url = UnicodeAttribute(null=True)
+    ad_video_url = UnicodeAttribute(null=True)
+    at = NumberAttribute()
+
+
+class Conversation(_Item):
+    class Meta(_TableMeta):
+        pass
+
+    by_page_status = ByPageStatus()
+    by_assignee = ByAssignee()
+
+    conversation_id = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    page_id = UnicodeAttribute(null=True)
+    contact_id = UnicodeAttribute(null=True)
+    contact_name = UnicodeAttribute(null=True)
+    post_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    assignee_id = UnicodeAttribute(null=True)
+    created_at = NumberAttribute(null=True)
+    last_activity_at = NumberAttribute(null=True)
+    last_message_preview = UnicodeAttribute(null=True)
+    last_message_direction = UnicodeAttribute(null=True)
+    unread_count = NumberAttribute(null=True)
+    # The messaging window opens at the contact's last interaction (message, postback,
+    # reaction, m.me referral): epoch milliseconds.
+    last_inbound_at = NumberAttribute(null=True)
+    # Facebook's receipts are watermarks: every page message at or before them is delivered
+    # (read). Kept as maxima, they make status order-proof: a receipt may arrive first.
+    delivered_watermark = NumberAttribute(null=True)
+    read_watermark = NumberAttribute(null=True)
+    referral = Referral(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+
+
+class Attachment(MapAttribute):
+    type = UnicodeAttribute()
+    url = UnicodeAttribute(null=True)
+    title = UnicodeAttribute(null=True)
+    # What the type carries beyond a link: sticker id, coordinates, reel id, template
+    # elements. Kept as Facebook sent it so nothing is lost for later screens.
+    payload = JSONAttribute(null=True)
+
+
+class Message(_Item):
+    class Meta(_TableMeta):
+        pass
+
+    conversation_id = UnicodeAttribute()
+    facebook_id = UnicodeAttribute(null=True)
+    direction = UnicodeAttribute()
+    # `contact`, `member`, `bot`, or `external` (sent from another app or Meta's inbox).
+    origin = UnicodeAttribute()
+    type = UnicodeAttribute()
+    text = UnicodeAttribute(null=True)
+    attachments = ListAttribute(of=Attachment, null=True)
+    # Stored for outbound messages only: pending, sent or failed. Delivered and read come
+    # from the conversation's watermarks.
+    send_status = UnicodeAttribute(null=True)
+    sent_by_app_id = UnicodeAttribute(null=True)
+    author_id = UnicodeAttribute(null=True)
+    quick_reply_payload = UnicodeAttribute(null=True)
+    postback_payload = UnicodeAttribute(null=True)
+    reply_to = UnicodeAttribute(null=True)
+    parent_comment_id = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    # Comment state: Facebook sends edits, hides and removals for comments by comment id.
+    edits = JSONAttribute(null=True)
+    edited_at = NumberAttribute(null=True)
+    hidden = BooleanAttribute(null=True)
+    hidden_changed_at = NumberAttribute(null=True)
+    deleted_at = NumberAttribute(null=True)
+
+
+class MessageOverlay(_Item):
+    """Reactions and edits of a Messenger message, kept beside it by Facebook message id.
+
+    Facebook names the target only by mid, and a message's key holds its timestamp, which
+    reactions and edits do not carry. Writing them here needs no look-up and works before the
+    message itself has arrived; reads merge them into the message.
+    """
+
+    class Meta(_TableMeta):
+        pass
+
+    facebook_id = UnicodeAttribute()
+    reaction = UnicodeAttribute(null=True)
+    reaction_emoji = UnicodeAttribute(null=True)
+    reaction_at = NumberAttribute(null=True)
+    # num_edit → text; a map so that a repeated or late edit event is a no-op.
+    edits = JSONAttribute(null=True)
+    edited_at = NumberAttribute(null=True)
+
+
+class CommentAlias(_Item):
+    """Where a comment is stored, by its Facebook comment id.
+
+    Hide and unhide come from the page, not the author, and a page's reply names only its
+    parent comment: neither tells which conversation the comment is in. Effects that arrive
+    before the comment itself wait here in `pending` until it is stored.
+    """
+
+    class Meta(_TableMeta):
+        pass
+
+    comment_id = UnicodeAttribute()
+    conversation_id = UnicodeAttribute(null=True)
+    message_sk = UnicodeAttribute(null=True)
+    pending = ListAttribute(of=JSONAttribute, null=True)
+
+
+class ContactTag(_Item):
+    class Meta(_TableMeta):
+        pass
+
+    tag = UnicodeAttribute()
+    contact_id = UnicodeAttribute()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    Page,
+    Member,
+    Contact,
+    Conversation,
+    Message,
+    MessageOverlay,
+    CommentAlias,
+    ContactTag,
+)
+
+
+def bind_table(table_name: str, *, host: str | None, region: str) -> None:
+    """Point every model at a table; the local stack and tests call this after start-up."""
+    for model in ALL_MODELS:
+        model.Meta.table_name = table_name
+        model.Meta.host = host
+        model.Meta.region = region
+        model._connection = None

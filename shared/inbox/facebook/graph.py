@@ -1,0 +1,98 @@
+"""The Graph API client: the one place that talks to Facebook.
+
+Every call carries `appsecret_proof` (HMAC-SHA256 of the token with the app secret), as
+Facebook recommends for server calls, and a pinned API version. Facebook's error codes become
+domain errors here, once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from inbox.errors import GraphError, GraphPermissionMissing, GraphRateLimited, PageTokenInvalid
+
+_TIMEOUT = (3.05, 10)
+# Facebook error codes (PLATFORM.md §5.7, §8.4).
+_TOKEN_CODES = {190, 102}
+_RATE_LIMIT_CODES = {4, 17, 32, 613, 80001, 80006}
+_PERMISSION_CODES = {10, 200, 230}
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    # Retries only for connection trouble and 5xx on idempotent calls; Graph rate limits
+    # come back as 400/403 with a code and are handled by the caller.
+    retry = Retry(total=2, backoff_factor=0.3, status_forcelist=(500, 502, 503, 504),
+                  allowed_methods=frozenset({"GET", "DELETE"}))
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    return session
+
+
+class GraphClient:
+    """A Graph API client bound to one app.
+
+    Args:
+        base_url: `https://graph.facebook.com`, or the local sandbox.
+        version: the pinned API version, such as `v25.0`.
+        app_secret: used for `appsecret_proof`.
+        session: a `requests.Session`; one is made with retries and timeouts if not given.
+    """
+
+    def __init__(self, base_url: str, version: str, app_secret: str,
+                 session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.version = version
+        self.app_secret = app_secret
+        self.session = session or _session()
+
+    def call(self, method: str, path: str, token: str, **params: Any) -> dict[str, Any]:
+        """Make one Graph call with `token`; raise a domain error if Facebook refuses it.
+
+        Raises:
+            PageTokenInvalid: the token is expired or revoked (code 190).
+            GraphRateLimited: a platform or business use case rate limit (codes 4, 17, 32,
+                613, 80001, 80006).
+            GraphPermissionMissing: the token lacks a permission (codes 10, 200, 230).
+            GraphError: any other refusal.
+        """
+        proof = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+        query = {"access_token": token, "appsecret_proof": proof}
+        url = f"{self.base_url}/{self.version}/{path.lstrip('/')}"
+        if method == "GET":
+            response = self.session.get(url, params={**query, **params}, timeout=_TIMEOUT)
+        else:
+            response = self.session.request(method, url, params=query, json=params or None,
+                                            timeout=_TIMEOUT)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.ok and "error" not in body:
+            return body
+        raise _graph_error(response.status_code, body)
+
+    def get_user_profile(self, psid: str, page_token: str) -> dict[str, Any]:
+        """Name and picture of a Messenger contact (User Profile API)."""
+        return self.call("GET", psid, page_token, fields="first_name,last_name,name,profile_pic")
+
+
+def _graph_error(status: int, body: dict[str, Any]) -> GraphError:
+    error = body.get("error") or {}
+    code = error.get("code")
+    fields = {"graph_code": code, "graph_subcode": error.get("error_subcode"),
+              "http_status": status}
+    message = error.get("message") or f"Graph API answered {status}"
+    if code in _TOKEN_CODES:
+        return PageTokenInvalid("the page token is expired or revoked", **fields)
+    if code in _RATE_LIMIT_CODES:
+        return GraphRateLimited("Facebook rate limit reached", **fields)
+    if code in _PERMISSION_CODES:
+        return GraphPermissionMissing("the page token lacks a permission", **fields)
+    return GraphError(message, **fields)

@@ -82,6 +82,39 @@ class GraphClient:
         """Name and picture of a Messenger contact (User Profile API)."""
         return self.call("GET", psid, page_token, fields="first_name,last_name,name,profile_pic")
 
+    def get_token_page(self, page_token: str) -> dict[str, Any]:
+        """The page a page token belongs to: `{"id", "name", "picture": {"data": {"url"}}}`.
+
+        With a page token, `/me` is the page itself. A user token answers with the user
+        instead; the subscription that follows then fails, since only a page token may
+        subscribe an app to a page.
+
+        Raises:
+            PageTokenInvalid: the token is not valid (code 190).
+            GraphError: any other refusal.
+        """
+        return self.call("GET", "me", page_token, fields="id,name,picture")
+
+    def subscribe_app(self, page_id: str, page_token: str, fields: list[str]) -> None:
+        """Subscribe this app to the page's webhook `fields`.
+
+        Facebook replaces the page's whole field set on each call (PLATFORM.md §7.5), so pass
+        every field the product needs, never a delta.
+
+        Raises:
+            GraphPermissionMissing: the token lacks `pages_manage_metadata` or a task.
+            GraphError: any other refusal, including `{"success": false}`.
+        """
+        answer = self.call("POST", f"{page_id}/subscribed_apps", page_token,
+                           subscribed_fields=",".join(fields))
+        if not answer.get("success"):
+            raise GraphError("Facebook did not subscribe the app to the page",
+                             graph_code=None, graph_subcode=None, http_status=200)
+
+    def unsubscribe_app(self, page_id: str, page_token: str) -> None:
+        """Stop this app's webhooks for the page (`DELETE /{page-id}/subscribed_apps`)."""
+        self.call("DELETE", f"{page_id}/subscribed_apps", page_token)
+
 
 def _graph_error(status: int, body: dict[str, Any]) -> GraphError:
     error = body.get("error") or {}

@@ -7,13 +7,13 @@ units, so a message item has no index of its own and only the conversation's act
 
 | item | pk | sk | access pattern |
 | --- | --- | --- | --- |
-| page | ``PAGES`` | page id | list the brand's pages; get one page |
-| member | ``MEMBERS`` | member id | get a member by id; list the team |
-| contact | ``CONTACT#<contact id>`` | ``CONTACT`` | get a contact |
-| conversation | ``CONV#<conversation id>`` | ``CONV`` | get a conversation with its newest messages |
-| message | ``CONV#<conversation id>`` | ``MSG#<ms timestamp>#<id>`` | a conversation's messages in time order |
-| message overlay | ``CONV#<conversation id>`` | ``FX#<mid>`` | reactions and edits of a Messenger message |
-| comment alias | ``COMMENT#<comment id>`` | ``COMMENT`` | find a comment's conversation and message |
+| page | ``PAGES`` | page id | list the pages; get one |
+| member | ``MEMBERS`` | member id | get a member; list the team |
+| contact | ``CONTACT#<id>`` | ``CONTACT`` | get a contact |
+| conversation | ``CONV#<id>`` | ``CONV`` | get a conversation |
+| message | ``CONV#<id>`` | ``MSG#<ms>#<id>`` | a conversation's messages in time order |
+| message overlay | ``CONV#<id>`` | ``FX#<mid>`` | reactions and edits of a message |
+| comment alias | ``COMMENT#<id>`` | ``COMMENT`` | a comment's conversation and message |
 | contact tag | ``TAG#<tag>`` | contact id | contacts carrying a tag |
 
 Indexes:
@@ -87,6 +87,18 @@ def queue_key(page_id: str, status: str) -> str:
 
 def activity_key(last_activity_ms: int, conversation_id: str) -> str:
     return f"{last_activity_ms:013d}#{conversation_id}"
+
+
+def phone_key(phone: str) -> str | None:
+    """The `by_phone` hash key of a phone number, or None when it holds no digit.
+
+    Kept to `+` and digits so that "+351 912-345-678" and "+351912345678" meet; writers of
+    `Contact.gsi3pk` and the phone filter both go through here.
+    """
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if not digits:
+        return None
+    return f"PHONE#{'+' if phone.strip().startswith('+') else ''}{digits}"
 
 
 class _TableMeta:
@@ -220,6 +232,8 @@ class Conversation(_Item):
     assignee_id = UnicodeAttribute(null=True)
     created_at = NumberAttribute(null=True)
     last_activity_at = NumberAttribute(null=True)
+    # Key of the newest message taken into account: a retried record finds itself here.
+    last_message_sk = UnicodeAttribute(null=True)
     last_message_preview = UnicodeAttribute(null=True)
     last_message_direction = UnicodeAttribute(null=True)
     unread_count = NumberAttribute(null=True)

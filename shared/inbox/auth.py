@@ -1,0 +1,205 @@
+"""Signing in against the Cognito user pool, and turning a bearer token into a member.
+
+Tokens are verified here, not only by API Gateway, so that the same rules hold on the local
+stack (no JWT authorizer there) and for the WebSocket `$connect`, which has none either.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import requests
+from aws_lambda_powertools import Logger
+
+from inbox import aws
+from inbox import settings as settings_module
+from inbox.errors import Forbidden, Unauthenticated
+from inbox.models import MEMBERS_PK, Member
+
+logger = Logger(child=True)
+
+_JWKS_TIMEOUT = (2, 5)
+# Cognito rotates keys rarely; an unknown kid refetches, at most this often, so a flood of
+# forged tokens cannot turn into a flood of JWKS requests.
+_JWKS_REFETCH_SECONDS = 60
+_LEEWAY_SECONDS = 5
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid_credentials"
+
+
+class PasswordChangeRequired(Unauthenticated):
+    """The user must set a new password (first sign-in of an invited member)."""
+
+    code = "password_change_required"
+    status = 403
+
+
+class InvalidToken(Unauthenticated):
+    code = "invalid_token"
+
+
+class TokenExpired(Unauthenticated):
+    code = "token_expired"
+
+
+@dataclass(frozen=True)
+class Tokens:
+    id_token: str
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def sign_in(email: str, password: str) -> Tokens:
+    """Cognito's ADMIN_USER_PASSWORD_AUTH flow for one member.
+
+    Raises:
+        InvalidCredentials: unknown email or wrong password (not told apart, on purpose).
+        PasswordChangeRequired: the password is temporary and must be changed first.
+    """
+    settings = settings_module.settings
+    cognito = aws.client("cognito-idp")
+    try:
+        answer = cognito.admin_initiate_auth(
+            UserPoolId=settings.user_pool_id,
+            ClientId=settings.user_pool_client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )
+    except (cognito.exceptions.NotAuthorizedException,
+            cognito.exceptions.UserNotFoundException) as exc:
+        raise InvalidCredentials("wrong email or password") from exc
+
+    if "AuthenticationResult" not in answer:
+        raise PasswordChangeRequired("a new password must be set first",
+                                     challenge=answer.get("ChallengeName"))
+    result = answer["AuthenticationResult"]
+    return Tokens(
+        id_token=result["IdToken"],
+        access_token=result["AccessToken"],
+        refresh_token=result.get("RefreshToken", ""),
+        expires_in=int(result.get("ExpiresIn", 3600)),
+    )
+
+
+def authenticate(authorization: str | None) -> Member:
+    """The active member an `Authorization: Bearer <token>` header belongs to.
+
+    Accepts the pool's ID and access tokens issued for this app's client.
+
+    Raises:
+        Unauthenticated: no bearer token.
+        InvalidToken: forged, malformed, for another pool or client, or of another use.
+        TokenExpired: past its expiry.
+        Forbidden: a valid user who is not an active member of the team.
+    """
+    token = _bearer_token(authorization)
+    claims = verify_token(token)
+    return _active_member(claims["sub"])
+
+
+def verify_token(token: str) -> dict[str, Any]:
+    settings = settings_module.settings
+    issuer = f"https://cognito-idp.{settings.region}.amazonaws.com/{settings.user_pool_id}"
+    try:
+        key = _jwks.signing_key(jwt.get_unverified_header(token).get("kid"))
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=["RS256"],
+            issuer=issuer,
+            leeway=_LEEWAY_SECONDS,
+            options={"require": ["exp", "iss", "sub", "token_use"], "verify_aud": False},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenExpired("the token has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("the token is not valid") from exc
+
+    # An ID token names the app client in `aud`, an access token in `client_id`.
+    audience_claim = {"id": "aud", "access": "client_id"}.get(claims["token_use"])
+    if audience_claim is None or claims.get(audience_claim) != settings.user_pool_client_id:
+        raise InvalidToken("the token is not for this app")
+    return claims
+
+
+def _bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("a bearer token is required")
+    return token.strip()
+
+
+def _active_member(member_id: str) -> Member:
+    try:
+        member = Member.get(MEMBERS_PK, member_id)
+    except Member.DoesNotExist:
+        member = None
+    if member is None or not member.active:
+        logger.info("sign-in refused: no active member", extra={"member_id": member_id})
+        raise Forbidden("not an active member of this inbox")
+    return member
+
+
+def jwks_url() -> str:
+    settings = settings_module.settings
+    if settings.cognito_jwks_url:
+        return settings.cognito_jwks_url
+    path = f"{settings.user_pool_id}/.well-known/jwks.json"
+    # moto's server serves a pool's keys at its own root rather than at Cognito's host.
+    if settings.aws_endpoint_url:
+        return f"{settings.aws_endpoint_url.rstrip('/')}/{path}"
+    return f"https://cognito-idp.{settings.region}.amazonaws.com/{path}"
+
+
+class _KeyCache:
+    """The pool's signing keys, fetched once per process and again only for an unknown kid.
+
+    Fetched with `requests`, not `jwt.PyJWKClient`: moto intercepts only the former.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._url = ""
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+
+    def signing_key(self, kid: str | None) -> Any:
+        url = jwks_url()
+        with self._lock:
+            stale = url != self._url or (
+                kid not in self._keys
+                and time.monotonic() - self._fetched_at > _JWKS_REFETCH_SECONDS
+            )
+            if stale:
+                self._fetch(url)
+            key = self._keys.get(kid or "")
+        if key is None:
+            raise jwt.InvalidKeyError("unknown signing key")
+        return key
+
+    def forget(self) -> None:
+        with self._lock:
+            self._url, self._keys, self._fetched_at = "", {}, 0.0
+
+    def _fetch(self, url: str) -> None:
+        response = requests.get(url, timeout=_JWKS_TIMEOUT)
+        response.raise_for_status()
+        key_set = jwt.PyJWKSet.from_dict(response.json())
+        self._url = url
+        self._keys = {k.key_id: k.key for k in key_set.keys if k.key_id}
+        self._fetched_at = time.monotonic()
+
+
+_jwks = _KeyCache()
+
+
+def forget_keys() -> None:
+    """Drop the cached signing keys; tests call this when they start a fresh user pool."""
+    _jwks.forget()

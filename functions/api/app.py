@@ -1,0 +1,216 @@
+"""The inbox REST API under /api (HTTP API, payload v2).
+
+Each route parses its input, calls one domain function and returns its model. Members are
+authenticated once, by a middleware, for every route but the public ones; domain errors become
+answers in one exception handler.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import (
+    APIGatewayHttpResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from inbox import auth, secrets
+from inbox import settings as settings_module
+from inbox.actions import pages as page_actions
+from inbox.errors import InboxError
+from inbox.facebook.graph import GraphClient
+from inbox.models import Member
+from inbox.queries import contacts, conversations, messages, pages
+from inbox.queries.conversations import ConversationFilters
+from inbox.queries.schemas import (
+    ContactOut,
+    ConversationDetail,
+    ConversationList,
+    MessageList,
+    PageList,
+    PageOut,
+)
+from pydantic import BaseModel, Field
+
+logger = Logger()
+
+OPENAPI_PATH = "/api/openapi.json"
+LOGIN_PATH = "/api/auth/login"
+_PUBLIC_PATHS = frozenset({OPENAPI_PATH, LOGIN_PATH})
+_BEARER = [{"bearerAuth": []}]
+
+app = APIGatewayHttpResolver(
+    enable_validation=True,
+    cors=CORSConfig(
+        allow_origin=settings_module.settings.cors_origin,
+        allow_headers=["Authorization", "Content-Type", "X-Api-Key"],
+        max_age=600,
+    ),
+)
+app.configure_openapi(
+    title="Facebook Pages inbox API",
+    version="1",
+    description="Conversations, messages, contacts and pages of one brand's inbox.",
+    security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+)
+
+
+def _error_response(error: InboxError) -> Response:
+    return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON,
+                    body=error.to_dict())
+
+
+@app.exception_handler(InboxError)
+def handle_inbox_error(error: InboxError) -> Response:
+    if error.status >= 500:
+        logger.error("request failed", extra={"code": error.code, **_log_fields(error)})
+    else:
+        logger.info("request refused", extra={"code": error.code, **_log_fields(error)})
+    return _error_response(error)
+
+
+@app.not_found
+def handle_not_found(_: Exception) -> Response:
+    return Response(status_code=404, content_type=content_types.APPLICATION_JSON,
+                    body={"code": "not_found", "message": "no such route"})
+
+
+def _log_fields(error: InboxError) -> dict[str, Any]:
+    # Ids and codes only: fields never carry message text or tokens.
+    return {k: v for k, v in error.fields.items() if k.endswith("_id") or k.startswith("graph_")}
+
+
+def authenticate(router: APIGatewayHttpResolver, next_middleware: Any) -> Response:
+    if router.current_event.path not in _PUBLIC_PATHS:
+        member = auth.authenticate(router.current_event.headers.get("authorization"))
+        router.append_context(member=member)
+        logger.append_keys(member_id=member.member_id)
+    return next_middleware(router)
+
+
+app.use(middlewares=[authenticate])
+
+
+def current_member() -> Member:
+    return app.context["member"]
+
+
+def graph_client() -> GraphClient:
+    settings = settings_module.settings
+    app_secret = secrets.app_credentials()["app_secret"]
+    return GraphClient(settings.graph_api_url, settings.graph_api_version, app_secret)
+
+
+class LoginRequest(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class LoginResponse(BaseModel):
+    id_token: str
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+class ConnectPageRequest(BaseModel):
+    access_token: str = Field(min_length=1, max_length=4096,
+                              description="A page access token, such as a system user's.")
+
+
+@app.get(OPENAPI_PATH, include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
+                    body=app.get_openapi_json_schema())
+
+
+@app.post(LOGIN_PATH, summary="Sign in with email and password", tags=["auth"])
+def login(body: Annotated[LoginRequest, Body()]) -> LoginResponse:
+    tokens = auth.sign_in(body.email, body.password)
+    return LoginResponse(**tokens.__dict__)
+
+
+@app.get("/api/conversations", summary="List conversations, newest activity first",
+         tags=["conversations"], security=_BEARER)
+def list_conversations(
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    channel: Annotated[str | None, Query()] = None,
+    page_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[str | None, Query(description="One status or a comma list.")] = None,
+    assignee_id: Annotated[str | None, Query(max_length=128)] = None,
+    contact_name: Annotated[str | None, Query(max_length=200)] = None,
+    contact_tag: Annotated[str | None, Query(max_length=100)] = None,
+    phone: Annotated[str | None, Query(max_length=40)] = None,
+) -> ConversationList:
+    # HTTP API joins a repeated query parameter with commas, so both forms arrive alike.
+    statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else None
+    filters = ConversationFilters(
+        channel=channel,
+        page_id=page_id,
+        assignee_id=assignee_id,
+        contact_name=contact_name or None,
+        contact_tag=contact_tag or None,
+        phone=phone or None,
+        **({"statuses": statuses} if statuses is not None else {}),
+    )
+    return conversations.list_conversations(current_member(), filters, limit=limit,
+                                            cursor=cursor)
+
+
+@app.get("/api/conversations/<conversation_id>", summary="One conversation",
+         tags=["conversations"], security=_BEARER)
+def get_conversation(
+    conversation_id: Annotated[str, Path(max_length=128)],
+) -> ConversationDetail:
+    return conversations.conversation_detail(current_member(), conversation_id)
+
+
+@app.get("/api/conversations/<conversation_id>/messages",
+         summary="A conversation's messages, newest first", tags=["conversations"],
+         security=_BEARER)
+def list_messages(
+    conversation_id: Annotated[str, Path(max_length=128)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> MessageList:
+    return messages.list_messages(current_member(), conversation_id, limit=limit,
+                                  cursor=cursor)
+
+
+@app.get("/api/contacts/<contact_id>", summary="One contact", tags=["contacts"],
+         security=_BEARER)
+def get_contact(contact_id: Annotated[str, Path(max_length=128)]) -> ContactOut:
+    return contacts.contact_detail(current_member(), contact_id)
+
+
+@app.get("/api/pages", summary="The connected pages", tags=["pages"], security=_BEARER)
+def list_pages() -> PageList:
+    return pages.list_pages(current_member())
+
+
+@app.post("/api/pages", summary="Connect a page from its access token (owner, admin)",
+          tags=["pages"], security=_BEARER)
+def connect_page(body: Annotated[ConnectPageRequest, Body()]) -> PageOut:
+    page = page_actions.connect_page(access_token=body.access_token, member=current_member(),
+                                     graph=graph_client())
+    return pages.page_out(page)
+
+
+@app.delete("/api/pages/<page_id>", summary="Disconnect a page (owner, admin)",
+            tags=["pages"], security=_BEARER)
+def disconnect_page(page_id: Annotated[str, Path(max_length=64)]) -> Response[None]:
+    page_actions.disconnect_page(page_id=page_id, member=current_member(),
+                                 graph=graph_client())
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

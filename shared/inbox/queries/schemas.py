@@ -1,0 +1,149 @@
+"""What the API answers, as pydantic models: the OpenAPI document is generated from these.
+
+Times are ISO-8601 strings in UTC with milliseconds, ids are strings.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+
+def iso_from_ms(ms: int | float | None) -> str | None:
+    if ms is None:
+        return None
+    moment = datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def iso_from_datetime(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return iso_from_ms(int(moment.timestamp() * 1000))
+
+
+class Window(BaseModel):
+    """The messaging window (DESIGN "Messaging windows"): what a reply may be now."""
+
+    state: Literal["open", "human_agent", "closed"]
+    ends_at: str | None
+
+
+class ReferralOut(BaseModel):
+    kind: str
+    source: str | None = None
+    ref: str | None = None
+    ad_id: str | None = None
+    ad_title: str | None = None
+    ad_post_id: str | None = None
+    ad_photo_url: str | None = None
+    ad_video_url: str | None = None
+    at: str | None = None
+
+
+class ContactOut(BaseModel):
+    id: str
+    page_id: str
+    kind: str
+    facebook_user_id: str
+    name: str
+    name_source: str
+    picture_url: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    notes: str | None = None
+    tags: list[str]
+    conversation_ids: list[str]
+    created_at: str | None
+
+
+class ConversationOut(BaseModel):
+    id: str
+    channel: str | None
+    page_id: str | None
+    contact_id: str | None
+    contact_name: str | None
+    post_id: str | None = None
+    status: str | None
+    assignee_id: str | None = None
+    created_at: str | None
+    last_activity_at: str | None
+    last_message_preview: str | None = None
+    last_message_direction: str | None = None
+    unread_count: int = 0
+    window: Window
+
+
+class ConversationDetail(ConversationOut):
+    contact: ContactOut | None
+    referral: ReferralOut | None
+
+
+class AttachmentOut(BaseModel):
+    type: str
+    url: str | None = None
+    title: str | None = None
+    # Whatever else the type carries (sticker id, coordinates, template), as Facebook sent it.
+    payload: Any = None
+
+
+class Reaction(BaseModel):
+    reaction: str | None
+    emoji: str | None
+
+
+class Edited(BaseModel):
+    count: int
+    previous: list[str]
+    at: str | None
+
+
+class MessageOut(BaseModel):
+    id: str
+    conversation_id: str
+    facebook_id: str | None
+    direction: Literal["in", "out"]
+    origin: str
+    type: str
+    text: str | None
+    attachments: list[AttachmentOut]
+    # `received` (inbound); `pending`, `sent`, `delivered`, `read` or `failed` (outbound).
+    status: str
+    created_at: str
+    author_id: str | None = None
+    reply_to: str | None = None
+    quick_reply_payload: str | None = None
+    postback_payload: str | None = None
+    parent_comment_id: str | None = None
+    reaction: Reaction | None = None
+    edited: Edited | None = None
+    hidden: bool = False
+    deleted: bool = False
+
+
+class PageOut(BaseModel):
+    id: str
+    name: str
+    picture_url: str | None = None
+    connected_at: str | None
+    connected_by: str | None = None
+    faq_auto_reply: bool
+    reconnect_needed: bool
+    subscribed_fields: list[str]
+
+
+class ConversationList(BaseModel):
+    items: list[ConversationOut]
+    next: str | None
+
+
+class MessageList(BaseModel):
+    items: list[MessageOut]
+    next: str | None
+
+
+class PageList(BaseModel):
+    items: list[PageOut]
+    next: str | None = None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from inbox.errors import MalformedEvent, MalformedNotification
 
@@ -227,21 +227,21 @@ class Ignored:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-FacebookEvent = Union[
-    InboundMessage,
-    Echo,
-    Postback,
-    Delivery,
-    Read,
-    Reaction,
-    MessageEdit,
-    Referral,
-    CommentAdded,
-    CommentEdited,
-    CommentVisibility,
-    CommentRemoved,
-    Ignored,
-]
+FacebookEvent = (
+    InboundMessage
+    | Echo
+    | Postback
+    | Delivery
+    | Read
+    | Reaction
+    | MessageEdit
+    | Referral
+    | CommentAdded
+    | CommentEdited
+    | CommentVisibility
+    | CommentRemoved
+    | Ignored
+)
 
 # Messenger payload keys the inbox does not store, and why.
 _IGNORED_MESSAGING_KEYS = {

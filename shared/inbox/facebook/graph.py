@@ -65,11 +65,15 @@ class GraphClient:
         proof = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
         query = {"access_token": token, "appsecret_proof": proof}
         url = f"{self.base_url}/{self.version}/{path.lstrip('/')}"
-        if method == "GET":
-            response = self.session.get(url, params={**query, **params}, timeout=_TIMEOUT)
-        else:
-            response = self.session.request(method, url, params=query, json=params or None,
-                                            timeout=_TIMEOUT)
+        try:
+            if method == "GET":
+                response = self.session.get(url, params={**query, **params}, timeout=_TIMEOUT)
+            else:
+                response = self.session.request(method, url, params=query, json=params or None,
+                                                timeout=_TIMEOUT)
+        except requests.RequestException as exc:
+            raise GraphError("the Graph API is unreachable", graph_code=None,
+                             graph_subcode=None, http_status=None) from exc
         try:
             body = response.json()
         except ValueError:

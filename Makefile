@@ -32,3 +32,30 @@ clean:
 # Lets `make replay a.json b.json` treat the file names as arguments, not targets.
 %.json:
 	@:
+
+# SAM CLI and checkov pin versions that clash with the project's and with each other, so each
+# lives in a virtualenv of its own, made on first use.
+SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
+SAM := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM_VENV)/bin/sam
+
+$(SAM_VENV)/.installed:
+	@bash infra/bootstrap.sh "$(PYTHON)" "$(SAM_VENV)"
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
+	@touch $@
+
+$(CHECKOV_VENV)/.installed:
+	@bash infra/bootstrap.sh "$(PYTHON)" "$(CHECKOV_VENV)"
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==3.3.30
+	@touch $@
+
+lint: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint
+
+# The recipes are in infra/build/Makefile; PIP is the one that fetches the arm64 wheels.
+build: $(SAM_VENV)/.installed
+	PIP="$(CURDIR)/$(SAM_VENV)/bin/python -m pip" $(SAM) build
+
+checkov: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --config-file .checkov.yaml

@@ -41,11 +41,11 @@ class Answer:
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """A fresh emulated account with the stack's resources, the domain bound to it."""
+    from inbox import auth, models, secrets, settings
+    from inbox import aws as aws_clients
     from moto import mock_aws
 
     from infra.local.resources import create_resources
-    from inbox import auth, models, secrets, settings
-    from inbox import aws as aws_clients
 
     with mock_aws():
         env = create_resources(region="us-east-1", endpoint_url=None, app_secret=APP_SECRET,
@@ -66,8 +66,9 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 @pytest.fixture
 def facebook(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The Facebook sandbox with pages A, B and C (none connected yet); yields its state."""
-    from infra.local.sandbox import create_sandbox, default_pages, sandbox_of, start_sandbox
     from inbox import settings
+
+    from infra.local.sandbox import create_sandbox, default_pages, sandbox_of, start_sandbox
 
     app = create_sandbox(app_secret=APP_SECRET, pages=default_pages([PAGE_A, PAGE_B, PAGE_C]))
     base_url, stop = start_sandbox(app)

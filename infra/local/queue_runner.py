@@ -20,7 +20,7 @@ from typing import Any
 
 from infra.local.events import LambdaContext, sqs_event
 
-logger = logging.getLogger("inbox.local.queue_runner")
+logger = logging.getLogger("local.queue_runner")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 _SQS_BATCH = 10  # the most ReceiveMessage, DeleteMessageBatch and the mapping take at once

@@ -40,7 +40,7 @@ import requests
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
-logger = logging.getLogger("inbox.sandbox")
+logger = logging.getLogger("local.sandbox")
 
 DEFAULT_APP_ID = "900000000000001"
 DEFAULT_PAGE_ID = "100000000000001"

@@ -294,7 +294,9 @@ def main() -> int:
                 file=sys.stderr,
             )
             return 1
-        serving = threading.Thread(target=server.serve_forever, name="gateway", daemon=True)
+        serving = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True
+        )
         serving.start()
 
         # The sandbox answers on the gateway's port, so pages connect once it serves.
@@ -303,12 +305,12 @@ def main() -> int:
         runner = start_queue_runner(env, ingest)
         print(banner(settings, pages, moto_url), flush=True)
 
+        # Both signals handled explicitly: a shell that starts the stack in the background
+        # ignores SIGINT for it, and Python would then never raise KeyboardInterrupt.
         stopped = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        try:
-            while not stopped.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stopped.set())
+        while not stopped.wait(0.2):
             pass
         print("Stopping...", flush=True)
         runner.stop()

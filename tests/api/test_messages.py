@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.api.conftest import PAGE_A, make_conversation, make_page
@@ -97,9 +95,11 @@ def test_outbound_status_comes_from_send_status_and_watermarks(api, thread):
 def test_reactions_and_edits_from_overlays_are_merged(api, thread):
     make_message("c1", 1, facebook_id="m_a", text="Do you ship to Spain?")
     make_message("c1", 2, facebook_id="m_b", direction="out", send_status="sent")
-    make_overlay("c1", "m_a", edits=json.loads('{"1": "Do you ship to Portugal?", '
-                                               '"2": "Do you ship to Portugal or Spain?"}'),
-                 edited_at=T0 + 9000)
+    # Edit 2 arrives before edit 1: the latest by time still wins.
+    make_overlay("c1", "m_a", edits={
+        "2": {"text": "Do you ship to Portugal or Spain?", "at": T0 + 9000},
+        "1": {"text": "Do you ship to Portugal?", "at": T0 + 8000},
+    }, edited_at=T0 + 9000)
     make_overlay("c1", "m_b", reaction="love", reaction_emoji="\u2764", reaction_at=T0 + 9000)
     # An overlay whose message has not arrived yet changes nothing.
     make_overlay("c1", "m_later", reaction="like", reaction_emoji="\U0001f44d")
@@ -130,8 +130,9 @@ def test_an_unreacted_message_shows_no_reaction(api, thread):
 
 def test_comment_state_is_read_from_the_message(api, thread):
     make_conversation("c2", channel="comment")
-    make_message("c2", 1, type="comment", text="Nice shirt!!", facebook_id="post_1_comment_1",
-                 edits=["Nice shirt"], edited_at=T0 + 3000, hidden=True)
+    make_message("c2", 1, type="comment", text="Nice shirt", facebook_id="post_1_comment_1",
+                 edits={str(T0 + 3000): {"text": "Nice shirt!!", "at": T0 + 3000}},
+                 edited_at=T0 + 3000, hidden=True)
     make_message("c2", 2, type="comment", facebook_id="post_1_comment_2",
                  parent_comment_id="post_1_comment_1", deleted_at=T0 + 4000)
 

@@ -127,24 +127,29 @@ def _reaction(overlay: MessageOverlay | None) -> Reaction | None:
 
 
 def _text_and_edits(m: Message, overlay: MessageOverlay | None) -> tuple[str | None, Edited | None]:
-    if overlay is not None and overlay.edits:
-        # Messenger: the message keeps its first text; each edit, by `num_edit`, carries the
-        # whole new text, so the latest edit is what the contact sees now.
-        versions = [text for _, text in _ordered(overlay.edits)]
-        previous = [m.text or "", *versions[:-1]]
-        return versions[-1], Edited(count=len(versions), previous=previous,
-                                    at=iso_from_ms(overlay.edited_at))
-    if m.edits:
-        # Comments: the message is updated in place and keeps its earlier texts in `edits`.
-        previous = [text for _, text in _ordered(m.edits)]
-        return m.text, Edited(count=len(previous), previous=previous,
-                              at=iso_from_ms(m.edited_at))
-    return m.text, None
+    # Messenger edits live on the overlay, comment edits on the message; both keep the first
+    # text on the message and each version in `edits` (key → {text, at}).
+    source = overlay if overlay is not None and overlay.edits else m
+    if not source.edits:
+        return m.text, None
+    versions = _ordered(source.edits)
+    # Versions may arrive in any order; the latest by time is what the contact sees now.
+    previous = [m.text or "", *versions[:-1]]
+    return versions[-1], Edited(count=len(versions), previous=previous,
+                                at=iso_from_ms(source.edited_at))
 
 
-def _ordered(edits: Any) -> list[tuple[int, str]]:
+def _ordered(edits: Any) -> list[str]:
     if isinstance(edits, str):
         edits = json.loads(edits)
-    if isinstance(edits, list):
-        return list(enumerate(str(text) for text in edits))
-    return sorted((int(num), str(text)) for num, text in dict(edits).items())
+    versions = []
+    for key, value in dict(edits).items():
+        if isinstance(value, dict):
+            versions.append((int(value.get("at") or 0), _number(key), str(value.get("text", ""))))
+        else:
+            versions.append((0, _number(key), str(value)))
+    return [text for _, _, text in sorted(versions)]
+
+
+def _number(key: str) -> int:
+    return int(key) if str(key).isdigit() else 0

@@ -6,6 +6,8 @@ Facebook tells which page it belongs to, and the app is subscribed to that page'
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import requests
 from aws_lambda_powertools import Logger
 
@@ -85,7 +87,7 @@ def do_connect_page(profile: dict, *, access_token: str, member: Member,
     page.connected_at = utcnow()
     page.connected_by = member.member_id
     page.reconnect_needed = False
-    page.subscribed_fields = list(SUBSCRIBED_FIELDS)
+    page.subscribed_fields = cast(Any, list(SUBSCRIBED_FIELDS))
     page.save()
 
     outbox = EventOutbox()

@@ -76,6 +76,7 @@ def list_conversations(member: Member, filters: ConversationFilters, *, limit: i
     scope = access.conversation_scope(member)
     page_ids = [p for p in scope.page_ids if filters.page_id in (None, p)]
 
+    candidates: Iterable[Conversation]
     if filters.contact_tag is not None or filters.phone is not None:
         candidates = _by_contacts(filters, member, page_ids, cursor)
     else:
@@ -210,7 +211,7 @@ def _matches_in_memory(member: Member, filters: ConversationFilters, c: Conversa
     return access.can_see_conversation(member, c)
 
 
-def window_of(last_inbound_at: int | None, *, now_ms: int | None = None) -> Window:
+def window_of(last_inbound_at: float | None, *, now_ms: int | None = None) -> Window:
     """The messaging window opened by the contact's last interaction (PLATFORM.md §5.2)."""
     if last_inbound_at is None:
         return Window(state="closed", ends_at=None)

@@ -11,6 +11,8 @@ import re
 from itertools import islice
 from typing import Any
 
+from pynamodb.expressions.condition import Condition
+
 from inbox import access
 from inbox.errors import InvalidInput
 from inbox.models import (
@@ -52,6 +54,7 @@ def list_messages(member: Member, conversation_id: str, *, limit: int,
 
 
 def _messages_before(pk: str, cursor: str | None, limit: int) -> Any:
+    condition: Condition
     if cursor is None:
         condition = Message.sk.startswith(MESSAGE_PREFIX)
     else:

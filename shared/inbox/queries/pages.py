@@ -22,5 +22,5 @@ def page_out(p: Page) -> PageOut:
         connected_by=p.connected_by,
         faq_auto_reply=bool(p.faq_auto_reply),
         reconnect_needed=bool(p.reconnect_needed),
-        subscribed_fields=list(p.subscribed_fields or ()),
+        subscribed_fields=[str(field) for field in p.subscribed_fields or ()],
     )

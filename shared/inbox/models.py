@@ -324,7 +324,7 @@ class CommentAlias(_Item):
     comment_id = UnicodeAttribute()
     conversation_id = UnicodeAttribute(null=True)
     message_sk = UnicodeAttribute(null=True)
-    pending = ListAttribute(of=JSONAttribute, null=True)
+    pending = ListAttribute(of=UnicodeAttribute, null=True)
 
 
 class ContactTag(_Item):

@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from tests.conftest import APP_SECRET, ROOT
 
@@ -74,7 +75,7 @@ def queue_url(env: dict[str, str], name: str = "EVENTS_QUEUE_URL") -> str:
     return env[name]
 
 
-def drain(env: dict[str, str], *, max_rounds: int = 100) -> list[dict[str, Any]]:
+def drain(env: dict[str, str], *, max_rounds: int = 200) -> list[dict[str, Any]]:
     """Feed the queue to the ingest function until it is empty, like the event source mapping.
 
     Failed records are made visible again at once, so retries and the dead-letter redrive
@@ -90,7 +91,12 @@ def drain(env: dict[str, str], *, max_rounds: int = 100) -> list[dict[str, Any]]
         if not messages:
             return answers
         event = {"Records": [_record(m, env) for m in messages]}
-        answer = ingest.handler(event, LambdaContext())
+        try:
+            answer = ingest.handler(event, LambdaContext())
+        except BatchProcessingError:
+            # Every record failed: Lambda treats the raised error as the whole batch failed.
+            answer = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]}
+                                            for m in messages]}
         answers.append(answer)
         failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
         for message in messages:

@@ -718,7 +718,7 @@ def _wait_for_comment(comment_id: str, event: fb.CommentEvent) -> str:
     alias = CommentAlias(comment_pk(comment_id), "COMMENT")
     alias.update(actions=[
         CommentAlias.comment_id.set(comment_id),
-        CommentAlias.pending.set((CommentAlias.pending | []).append([item])),
+        CommentAlias.pending.set((CommentAlias.pending | []).append([dumps(item)])),
     ])
     logger.info("comment change waits for its comment", extra={"comment_id": comment_id})
     return "waiting_for_comment"

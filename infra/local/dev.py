@@ -18,7 +18,7 @@ import signal
 import socket
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,7 @@ def _free_port(preferred: int | None) -> int:
 def start_moto(port: int | None) -> tuple[Any, str]:
     from moto.server import ThreadedMotoServer
 
-    chosen = _free_port(port or DEFAULT_MOTO_PORT)
+    chosen = _free_port(DEFAULT_MOTO_PORT if port is None else port)
     # Loopback only: moto's default address is 0.0.0.0, which would expose the emulated
     # account to the network.
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=chosen, verbose=False)
@@ -251,18 +251,36 @@ def banner(settings: DevSettings, pages: list[str], moto_url: str) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+@dataclass
+class RunningStack:
+    """A started local stack; `stop()` ends the runner, the gateway and moto, in that order."""
+
+    settings: DevSettings
+    moto_url: str
+    env: dict[str, str]
+    sandbox: Any
+    runner: Any
+    pages: list[str]
+    _server: Any
+    _moto: Any
+
+    def stop(self) -> None:
+        self.runner.stop()
+        self._server.shutdown()
+        self._server.server_close()
+        self._moto.stop()
+
+
+def start_stack(settings: DevSettings) -> RunningStack:
+    """Start everything `make dev` serves; PORT 0 picks a free port (tests use that).
+
+    Raises:
+        OSError: the gateway's port is taken.
+    """
     from werkzeug.serving import make_server
 
-    # `make dev` sets PYTHONPATH; this lets `python -m infra.local.dev` work without it.
-    if str(ROOT / "shared") not in sys.path:
-        sys.path.insert(0, str(ROOT / "shared"))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    # moto's server and the gateway share werkzeug's request log; moto's hundreds of calls
-    # would drown the gateway's own lines (logged by the gateway itself).
-    for noisy in ("werkzeug", "botocore", "pynamodb"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    settings = read_settings()
+    if settings.port == 0:
+        settings = replace(settings, port=_free_port(None))
     moto, moto_url = start_moto(settings.moto_port)
     try:
         configure_environment(settings, moto_url)
@@ -271,7 +289,7 @@ def main() -> int:
 
         # Imported only now: the handlers read their settings when first imported.
         from infra.local.gateway import Function, LocalGateway, load_handler
-        from infra.local.sandbox import create_sandbox, default_pages
+        from infra.local.sandbox import create_sandbox, default_pages, sandbox_of
 
         sandbox = create_sandbox(
             app_secret=settings.app_secret,
@@ -286,38 +304,61 @@ def main() -> int:
             web_dist=ROOT / "web" / "dist",
             links={"Facebook sandbox": "/sandbox/", "API (OpenAPI)": "/api/openapi.json"},
         )
-        try:
-            server = make_server("127.0.0.1", settings.port, gateway, threaded=True)
-        except OSError as exc:
-            print(
-                f"Port {settings.port} is taken ({exc.strerror}); set PORT to another one.",
-                file=sys.stderr,
-            )
-            return 1
-        serving = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True
-        )
-        serving.start()
-
-        # The sandbox answers on the gateway's port, so pages connect once it serves.
-        pages = connect_pages(settings.page_ids, owner, settings.app_secret)
-        ingest = Function("inbox-local-ingest", load_handler("ingest"), region=REGION)
-        runner = start_queue_runner(env, ingest)
-        print(banner(settings, pages, moto_url), flush=True)
-
-        # Both signals handled explicitly: a shell that starts the stack in the background
-        # ignores SIGINT for it, and Python would then never raise KeyboardInterrupt.
-        stopped = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stopped.set())
-        while not stopped.wait(0.2):
-            pass
-        print("Stopping...", flush=True)
-        runner.stop()
-        server.shutdown()
-        server.server_close()
-    finally:
+        server = make_server("127.0.0.1", settings.port, gateway, threaded=True)
+    except BaseException:
         moto.stop()
+        raise
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True
+    )
+    serving.start()
+
+    # The sandbox answers on the gateway's port, so pages connect once it serves.
+    pages = connect_pages(settings.page_ids, owner, settings.app_secret)
+    ingest = Function("inbox-local-ingest", load_handler("ingest"), region=REGION)
+    runner = start_queue_runner(env, ingest)
+    return RunningStack(
+        settings=settings,
+        moto_url=moto_url,
+        env=env,
+        sandbox=sandbox_of(sandbox),
+        runner=runner,
+        pages=pages,
+        _server=server,
+        _moto=moto,
+    )
+
+
+def main() -> int:
+    # `make dev` sets PYTHONPATH; this lets `python -m infra.local.dev` work without it.
+    if str(ROOT / "shared") not in sys.path:
+        sys.path.insert(0, str(ROOT / "shared"))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    # moto's server and the gateway share werkzeug's request log; moto's hundreds of calls
+    # would drown the gateway's own lines (logged by the gateway itself).
+    for noisy in ("werkzeug", "botocore", "pynamodb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    settings = read_settings()
+    try:
+        stack = start_stack(settings)
+    except OSError as exc:
+        print(
+            f"Port {settings.port} is taken ({exc.strerror}); set PORT to another one.",
+            file=sys.stderr,
+        )
+        return 1
+    print(banner(stack.settings, stack.pages, stack.moto_url), flush=True)
+
+    # Both signals handled explicitly: a shell that starts the stack in the background
+    # ignores SIGINT for it, and Python would then never raise KeyboardInterrupt.
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    while not stopped.wait(0.2):
+        pass
+    print("Stopping...", flush=True)
+    stack.stop()
     return 0
 
 

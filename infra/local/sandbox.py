@@ -38,7 +38,7 @@ from typing import Any
 
 import requests
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 logger = logging.getLogger("local.sandbox")
 
@@ -857,6 +857,16 @@ def _initials(sandbox: Sandbox, object_id: str) -> str:
     return (person.first_name[:1] + person.last_name[:1]).upper()
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """Logs the path without the query: Graph calls carry the page token there."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        logger.debug(
+            "sandbox request",
+            extra={"method": self.command, "path": self.path.split("?")[0], "code": code},
+        )
+
+
 def start_sandbox(app: Flask | None = None, **create_kwargs: Any) -> tuple[str, Callable[[], None]]:
     """Serve the sandbox on a free loopback port in a thread; returns `(base_url, stop)`.
 
@@ -864,7 +874,7 @@ def start_sandbox(app: Flask | None = None, **create_kwargs: Any) -> tuple[str, 
     arguments of `create_sandbox` to have one made.
     """
     app = app or create_sandbox(**create_kwargs)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     # A short poll interval, so that stopping takes milliseconds rather than half a second.
     thread = threading.Thread(
         target=server.serve_forever,

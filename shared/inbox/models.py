@@ -15,6 +15,8 @@ units, so a message item has no index of its own and only the conversation's act
 | message overlay | ``CONV#<id>`` | ``FX#<mid>`` | reactions and edits of a message |
 | comment alias | ``COMMENT#<id>`` | ``COMMENT`` | a comment's conversation and message |
 | contact tag | ``TAG#<tag>`` | contact id | contacts carrying a tag |
+| brand settings | ``BRAND`` | ``SETTINGS`` | the isolation switch, read by every agent's access |
+| api key | ``APIKEYS`` | key id | find a presented key by its id; list the brand's keys |
 
 Indexes:
 - ``by_page_status`` (gsi1): conversations of one page in one status, newest activity first:
@@ -45,6 +47,9 @@ from pynamodb.models import Model
 
 PAGES_PK = "PAGES"
 MEMBERS_PK = "MEMBERS"
+BRAND_PK = "BRAND"
+SETTINGS_SK = "SETTINGS"
+API_KEYS_PK = "APIKEYS"
 CONVERSATION_SK = "CONV"
 CONTACT_SK = "CONTACT"
 COMMENT_SK = "COMMENT"
@@ -335,6 +340,39 @@ class ContactTag(_Item):
     contact_id = UnicodeAttribute()
 
 
+class BrandSettings(_Item):
+    """The brand's own switches, one item; absent means every default."""
+
+    class Meta(_TableMeta):
+        pass
+
+    # DESIGN "Who sees what": agents do not see each other's conversations (default on).
+    isolation = BooleanAttribute(default=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+
+
+class ApiKey(_Item):
+    """A key for the brand's automation: acts with its role, as a member of that role would.
+
+    Only a SHA-256 of the secret is kept; the key itself is shown once, at creation.
+    """
+
+    class Meta(_TableMeta):
+        pass
+
+    key_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    # Empty means every page, as for a member.
+    page_ids = UnicodeSetAttribute(null=True)
+    secret_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+    revoked_by = UnicodeAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     Page,
     Member,
@@ -344,6 +382,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     MessageOverlay,
     CommentAlias,
     ContactTag,
+    BrandSettings,
+    ApiKey,
 )
 
 

@@ -63,6 +63,18 @@ class Conflict(InboxError):
     status = 409
 
 
+class ReceptionLimitReached(Conflict):
+    """The member holds as many open conversations as their reception limit allows."""
+
+    code = "reception_limit_reached"
+
+
+class ConversationStateChanged(Conflict):
+    """The conversation is not in the state the action needs (another change came first)."""
+
+    code = "conversation_state_changed"
+
+
 class InvalidInput(InboxError):
     code = "invalid_input"
     status = 422
@@ -90,3 +102,31 @@ class GraphRateLimited(GraphError):
 class GraphPermissionMissing(GraphError):
     code = "graph_permission_missing"
     status = 403
+
+
+class GraphOutsideWindow(GraphError):
+    """Facebook refused a send as outside the messaging window (code 10, 2018278/2534022)."""
+
+    code = "graph_outside_window"
+    status = 422
+
+
+class GraphUserUnavailable(GraphError):
+    """The person cannot receive messages from the page now (551, or subcode 1545041)."""
+
+    code = "graph_user_unavailable"
+    status = 422
+
+
+class GraphInvalidParameter(GraphError):
+    """Facebook refused the request's content (code 100): fix it, do not retry it."""
+
+    code = "graph_invalid_parameter"
+    status = 422
+
+
+class MessagingWindowClosed(InvalidInput):
+    """A reply Facebook would refuse; `reason` says why and `allowed_tags` what is allowed."""
+
+    code = "messaging_window_closed"
+    status = 422

@@ -14,6 +14,15 @@ MESSAGE_UPDATED = "message.updated"
 MESSAGE_STATUS_CHANGED = "message.status_changed"
 PAGE_CONNECTED = "page.connected"
 PAGE_DISCONNECTED = "page.disconnected"
+# Routing (actions/routing.py); each also has a timeline entry on its conversation.
+CONVERSATION_ASSIGNED = "conversation.assigned"
+CONVERSATION_TRANSFERRED = "conversation.transferred"
+CONVERSATION_CLOSED = "conversation.closed"
+CONVERSATION_REOPENED = "conversation.reopened"
+CONVERSATION_HANDED_OVER = "conversation.handed_over"
+MEMBER_STATUS_CHANGED = "member.status_changed"
+# Facebook refused the page's token: sends wait until someone reconnects the page.
+PAGE_RECONNECT_NEEDED = "page.reconnect_needed"
 
 ALL = (
     CONTACT_CREATED,
@@ -24,4 +33,11 @@ ALL = (
     MESSAGE_STATUS_CHANGED,
     PAGE_CONNECTED,
     PAGE_DISCONNECTED,
+    CONVERSATION_ASSIGNED,
+    CONVERSATION_TRANSFERRED,
+    CONVERSATION_CLOSED,
+    CONVERSATION_REOPENED,
+    CONVERSATION_HANDED_OVER,
+    MEMBER_STATUS_CHANGED,
+    PAGE_RECONNECT_NEEDED,
 )

@@ -9,19 +9,35 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from inbox.errors import GraphError, GraphPermissionMissing, GraphRateLimited, PageTokenInvalid
+from inbox.errors import (
+    GraphError,
+    GraphInvalidParameter,
+    GraphOutsideWindow,
+    GraphPermissionMissing,
+    GraphRateLimited,
+    GraphUserUnavailable,
+    PageTokenInvalid,
+)
 
 _TIMEOUT = (3.05, 10)
 # Facebook error codes (PLATFORM.md §5.7, §8.4).
 _TOKEN_CODES = {190, 102}
 _RATE_LIMIT_CODES = {4, 17, 32, 613, 80001, 80006}
 _PERMISSION_CODES = {10, 200, 230}
+# Code 10 also carries the Send API's window refusals; the subcode tells them apart.
+_OUTSIDE_WINDOW_SUBCODES = {2018278, 2534022}
+_USER_UNAVAILABLE_CODE = 551
+_USER_UNAVAILABLE_SUBCODES = {1545041, 2018108}
+_INVALID_PARAMETER_CODE = 100
+# The usage headers a throttled answer carries (PLATFORM.md §8.4).
+USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Page-Usage")
 
 
 def _session() -> requests.Session:
@@ -51,6 +67,8 @@ class GraphClient:
         self.version = version
         self.app_secret = app_secret
         self.session = session or _session()
+        # Usage headers of the latest answer, for callers that pace themselves.
+        self.last_usage: dict[str, str] = {}
 
     def call(self, method: str, path: str, token: str, **params: Any) -> dict[str, Any]:
         """Make one Graph call with `token`; raise a domain error if Facebook refuses it.
@@ -58,8 +76,12 @@ class GraphClient:
         Raises:
             PageTokenInvalid: the token is expired or revoked (code 190).
             GraphRateLimited: a platform or business use case rate limit (codes 4, 17, 32,
-                613, 80001, 80006).
+                613, 80001, 80006); `retry_after` holds the seconds the usage headers ask
+                to wait, when they say.
+            GraphOutsideWindow: a send outside the messaging window (10 / 2018278, 2534022).
+            GraphUserUnavailable: the person cannot be reached (551, or subcode 1545041).
             GraphPermissionMissing: the token lacks a permission (codes 10, 200, 230).
+            GraphInvalidParameter: the request is malformed or uses a retired tag (100).
             GraphError: any other refusal.
         """
         proof = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
@@ -74,13 +96,14 @@ class GraphClient:
         except requests.RequestException as exc:
             raise GraphError("the Graph API is unreachable", graph_code=None,
                              graph_subcode=None, http_status=None) from exc
+        self.last_usage = {h: response.headers[h] for h in USAGE_HEADERS if h in response.headers}
         try:
             body = response.json()
         except ValueError:
             body = {}
         if response.ok and "error" not in body:
             return body
-        raise _graph_error(response.status_code, body)
+        raise _graph_error(response.status_code, body, self.last_usage)
 
     def get_user_profile(self, psid: str, page_token: str) -> dict[str, Any]:
         """Name and picture of a Messenger contact (User Profile API)."""
@@ -120,16 +143,44 @@ class GraphClient:
         self.call("DELETE", f"{page_id}/subscribed_apps", page_token)
 
 
-def _graph_error(status: int, body: dict[str, Any]) -> GraphError:
+def _graph_error(status: int, body: dict[str, Any], usage: dict[str, str]) -> GraphError:
     error = body.get("error") or {}
     code = error.get("code")
-    fields = {"graph_code": code, "graph_subcode": error.get("error_subcode"),
-              "http_status": status}
+    subcode = error.get("error_subcode")
+    fields: dict[str, Any] = {"graph_code": code, "graph_subcode": subcode, "http_status": status}
     message = error.get("message") or f"Graph API answered {status}"
     if code in _TOKEN_CODES:
         return PageTokenInvalid("the page token is expired or revoked", **fields)
     if code in _RATE_LIMIT_CODES:
-        return GraphRateLimited("Facebook rate limit reached", **fields)
+        return GraphRateLimited("Facebook rate limit reached", retry_after=retry_after(usage),
+                                **fields)
+    if code == 10 and subcode in _OUTSIDE_WINDOW_SUBCODES:
+        return GraphOutsideWindow("Facebook refused the send as outside the window", **fields)
+    if code == _USER_UNAVAILABLE_CODE or subcode in _USER_UNAVAILABLE_SUBCODES:
+        return GraphUserUnavailable("this person is not available right now", **fields)
     if code in _PERMISSION_CODES:
         return GraphPermissionMissing("the page token lacks a permission", **fields)
+    if code == _INVALID_PARAMETER_CODE:
+        return GraphInvalidParameter(message, **fields)
     return GraphError(message, **fields)
+
+
+def retry_after(usage: dict[str, str]) -> int | None:
+    """Seconds until Facebook lets calls through again, from the usage headers, if they say.
+
+    `X-Business-Use-Case-Usage` maps object ids to buckets, each with
+    `estimated_time_to_regain_access` in minutes; the longest wait of any bucket wins.
+    """
+    raw = usage.get("X-Business-Use-Case-Usage")
+    if not raw:
+        return None
+    try:
+        buckets = json.loads(raw)
+        minutes = [
+            int(bucket.get("estimated_time_to_regain_access") or 0)
+            for entries in buckets.values()
+            for bucket in entries
+        ]
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return max(minutes, default=0) * 60

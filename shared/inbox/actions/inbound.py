@@ -71,24 +71,27 @@ class IngestContext:
     app_id: str
     outbox: EventOutbox = field(default_factory=EventOutbox)
     profiles: ProfileSource = field(default_factory=ProfileSource)
-    now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
 
 
 # --- pages -----------------------------------------------------------------------------------
 
-_page_cache: dict[str, tuple[float, Page | None]] = {}
+_page_cache: dict[str, tuple[float, Page]] = {}
 
 
 def connected_page(page_id: str) -> Page | None:
-    """The connected page, cached briefly: every event needs it and pages rarely change."""
+    """The connected page, cached briefly: every event needs it and pages rarely change.
+
+    Only a connected page is cached: a page connected a moment ago must not have its first
+    messages dropped because an earlier event found it missing.
+    """
     now = time.monotonic()
     hit = _page_cache.get(page_id)
     if hit and now - hit[0] < _PAGE_CACHE_SECONDS:
         return hit[1]
     try:
-        page: Page | None = Page.get(PAGES_PK, page_id)
+        page = Page.get(PAGES_PK, page_id)
     except Page.DoesNotExist:
-        page = None
+        return None
     _page_cache[page_id] = (now, page)
     return page
 
@@ -371,7 +374,8 @@ def _add_message(thread: _Thread | None, page: Page, message: Message, ctx: Inge
 # --- Messenger -------------------------------------------------------------------------------
 
 
-def _messenger_type(text: str | None, attachments: tuple[fb.AttachmentData, ...]) -> str:
+def _messenger_type(attachments: tuple[fb.AttachmentData, ...]) -> str:
+    # A link share carries its text and an attachment; it is listed as an attachment.
     return "attachment" if attachments else "text"
 
 
@@ -385,7 +389,7 @@ def do_inbound_message(event: fb.InboundMessage, page: Page, ctx: IngestContext)
         facebook_id=event.mid,
         direction="in",
         origin="contact",
-        type=_messenger_type(event.text, event.attachments),
+        type=_messenger_type(event.attachments),
         text=event.text,
         attachments=_attachments(event.attachments),
         quick_reply_payload=event.quick_reply_payload,
@@ -443,7 +447,7 @@ def do_echo(event: fb.Echo, page: Page, ctx: IngestContext) -> str:
         facebook_id=event.mid,
         direction="out",
         origin="inbox" if ours else "external",
-        type=_messenger_type(event.text, event.attachments),
+        type=_messenger_type(event.attachments),
         text=event.text,
         attachments=_attachments(event.attachments),
         send_status="sent",

@@ -249,6 +249,11 @@ class Conversation(_Item):
     # (read). Kept as maxima, they make status order-proof: a receipt may arrive first.
     delivered_watermark = NumberAttribute(null=True)
     read_watermark = NumberAttribute(null=True)
+    # A private reply links a commenter's conversation to their Messenger one, both ways:
+    # the comment side names its Messenger conversation; a Messenger conversation lists the
+    # comment conversations (one per post) whose private replies opened or joined it.
+    messenger_conversation_id = UnicodeAttribute(null=True)
+    comment_conversation_ids = UnicodeSetAttribute(null=True)
     referral = Referral(null=True)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
@@ -263,6 +268,23 @@ class Attachment(MapAttribute):
     # What the type carries beyond a link: sticker id, coordinates, reel id, template
     # elements. Kept as Facebook sent it so nothing is lost for later screens.
     payload = JSONAttribute(null=True)
+
+
+class PrivateReply(MapAttribute):
+    """The one private reply Facebook allows per comment (PLATFORM.md §6.7), on the comment.
+
+    `status` is `pending` while Facebook is asked (a claim that stops a second reply at the
+    same time), then `sent` or `failed`; only a failed or abandoned claim may be tried again.
+    The reply itself is a message of the person's Messenger conversation.
+    """
+
+    status = UnicodeAttribute()
+    at = NumberAttribute()
+    member_id = UnicodeAttribute(null=True)
+    conversation_id = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    facebook_id = UnicodeAttribute(null=True)
+    error = JSONAttribute(null=True)
 
 
 class Message(_Item):
@@ -293,6 +315,12 @@ class Message(_Item):
     hidden = BooleanAttribute(null=True)
     hidden_changed_at = NumberAttribute(null=True)
     deleted_at = NumberAttribute(null=True)
+    # Set by this inbox only: Facebook sends no comment webhook for the page's own likes.
+    liked_by_page = BooleanAttribute(null=True)
+    # Why an outbound message failed: Facebook's refusal, `{code, message, graph_code,
+    # graph_subcode}`, kept so the inbox can show it and a member can decide to retry.
+    send_error = JSONAttribute(null=True)
+    private_reply = PrivateReply(null=True)
 
 
 class MessageOverlay(_Item):

@@ -125,6 +125,30 @@ class GraphInvalidParameter(GraphError):
     status = 422
 
 
+class GraphAlreadyReplied(GraphError):
+    """The comment's one private reply was used already (code 10900), maybe elsewhere."""
+
+    code = "graph_already_replied"
+    status = 409
+
+
+class GraphCannotReply(GraphError):
+    """Facebook does not let the page reply to this activity (code 10903), e.g. too old."""
+
+    code = "graph_cannot_reply"
+    status = 422
+
+
+class CommentActionUnavailable(Conflict):
+    """A comment action Facebook would refuse, refused beforehand; `reason` says why.
+
+    Reasons: `deleted`, `page_comment` (the page's own comment cannot be hidden or privately
+    answered), `already_replied`, `reply_in_progress`, `too_late` (with `deadline`).
+    """
+
+    code = "comment_action_unavailable"
+
+
 class MessagingWindowClosed(InvalidInput):
     """A reply Facebook would refuse; `reason` says why and `allowed_tags` what is allowed."""
 

@@ -17,6 +17,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from inbox.errors import (
+    GraphAlreadyReplied,
+    GraphCannotReply,
     GraphError,
     GraphInvalidParameter,
     GraphOutsideWindow,
@@ -36,6 +38,9 @@ _OUTSIDE_WINDOW_SUBCODES = {2018278, 2534022}
 _USER_UNAVAILABLE_CODE = 551
 _USER_UNAVAILABLE_SUBCODES = {1545041, 2018108}
 _INVALID_PARAMETER_CODE = 100
+# Private replies (PLATFORM.md §6.7): one per comment, and not to every activity.
+_ALREADY_REPLIED_CODE = 10900
+_CANNOT_REPLY_CODE = 10903
 # The usage headers a throttled answer carries (PLATFORM.md §8.4).
 USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Page-Usage")
 
@@ -160,6 +165,10 @@ def _graph_error(status: int, body: dict[str, Any], usage: dict[str, str]) -> Gr
         return GraphUserUnavailable("this person is not available right now", **fields)
     if code in _PERMISSION_CODES:
         return GraphPermissionMissing("the page token lacks a permission", **fields)
+    if code == _ALREADY_REPLIED_CODE:
+        return GraphAlreadyReplied("the comment already has its private reply", **fields)
+    if code == _CANNOT_REPLY_CODE:
+        return GraphCannotReply("Facebook does not allow replying to this activity", **fields)
     if code == _INVALID_PARAMETER_CODE:
         return GraphInvalidParameter(message, **fields)
     return GraphError(message, **fields)

@@ -8,6 +8,11 @@ It stands in for Facebook on the local stack and in tests, so nothing needs a Fa
   difference.
 - Tokens: the sandbox issues one page token per page. It can expire a token (code 190), inject
   a rate limit (code 4, 17, 32, 613, 80001 or 80006) and checks `appsecret_proof` when given.
+- Comments: a reply under a comment (new comment id), like and unlike as the page, hide and
+  unhide, delete, and the private reply through the Send API (`recipient.comment_id`: once per
+  comment, within 7 days). Each answers as Facebook does, refuses as it does (10900, 10903, a
+  withheld permission: 200), and sends the page's own feed webhook (`add` from the page,
+  `hide`/`unhide`, `remove`; the echo of a private reply) signed, as Facebook would.
 - Every Graph call is recorded (`GET /_sandbox/calls`) so tests can assert exact requests.
 - Signed webhooks: a person writes a Messenger message or comments on a page's post; the body
   is built in Facebook's shape and byte style (compact, `\\uXXXX` and `\\/` escapes) and
@@ -85,6 +90,37 @@ class RateLimit:
     remaining: int | None
     minutes: int
     page_id: str | None
+
+
+@dataclass
+class SandboxComment:
+    """A comment on one of a page's posts, as the sandbox knows it (times in epoch seconds)."""
+
+    id: str
+    page_id: str
+    post_id: str
+    author_id: str
+    parent_id: str
+    created_time: int
+    message: str | None = None
+    liked: bool = False
+    hidden: bool = False
+    deleted: bool = False
+    private_reply_mid: str | None = None
+
+
+# Facebook's private-reply deadline (PLATFORM.md §6.7).
+PRIVATE_REPLY_SECONDS = 7 * 24 * 3600
+# The permission each comment call needs (PLATFORM.md §6.8), so one can be withheld.
+_COMMENT_PERMISSIONS = {
+    "reply": "pages_manage_engagement",
+    "like": "pages_manage_engagement",
+    "hide": "pages_manage_engagement",
+    "delete": "pages_manage_engagement",
+    "private_reply": "pages_messaging",
+}
+# Facebook delivers the webhook of a change a moment after answering the call that made it.
+_PAGE_WEBHOOK_DELAY_SECONDS = 0.2
 
 
 class GraphFailure(Exception):
@@ -214,6 +250,12 @@ class Sandbox:
         self.deliveries: list[dict[str, Any]] = []
         self.outbox: list[dict[str, Any]] = []
         self.rate_limit: RateLimit | None = None
+        self.comments: dict[str, SandboxComment] = {}
+        # Permissions withheld per page, to play a token granted without them.
+        self.revoked: dict[str, set[str]] = {}
+        # Webhooks of the page's own changes, kept here when there is no webhook URL so a
+        # test can post them itself (`take_page_webhooks`).
+        self.page_webhooks: list[dict[str, Any]] = []
         self._tokens: dict[str, str] = {}
         self._expired: set[str] = set()
         self._lock = threading.Lock()
@@ -260,6 +302,7 @@ class Sandbox:
         with self._lock:
             self.rate_limit = None
             self._expired.clear()
+            self.revoked.clear()
 
     def reset_calls(self) -> None:
         with self._lock:
@@ -385,6 +428,8 @@ class Sandbox:
             return self._subscribed_apps(method, query, body, page)
         if edge == "messages" and node == page.id and method == "POST":
             return self._send_message(body or dict(query), page)
+        if self._is_comment_of(node, page):
+            return self._comment_call(method, node, edge, {**query, **(body or {})}, page)
         raise _unsupported(method, "/".join(parts))
 
     def _get_node(self, node: str, query: dict[str, str], page: SandboxPage) -> dict[str, Any]:
@@ -460,6 +505,8 @@ class Sandbox:
         recipient = body.get("recipient") or {}
         if isinstance(recipient, str):
             recipient = json.loads(recipient)
+        if recipient.get("comment_id"):
+            return self._private_reply(str(recipient["comment_id"]), body, page)
         psid = recipient.get("id")
         if not psid and not recipient.get("comment_id"):
             raise GraphFailure(400, 100, "(#100) The parameter recipient is required.")
@@ -477,6 +524,192 @@ class Sandbox:
                 }
             )
         return {"recipient_id": psid or "", "message_id": mid}
+
+    # Comments ---------------------------------------------------------------------------
+
+    def learn(self, body: dict[str, Any]) -> None:
+        """Know the comments a feed webhook body adds, as if they were made here.
+
+        For bodies the sandbox did not build itself, such as the saved samples.
+        """
+        for entry in body.get("entry", []):
+            for change in entry.get("changes", []):
+                value = change.get("value") or {}
+                if value.get("item") == "comment" and value.get("verb") == "add":
+                    self._remember(str(entry["id"]), value)
+
+    def _remember(self, page_id: str, value: dict[str, Any]) -> None:
+        comment = SandboxComment(
+            id=str(value["comment_id"]),
+            page_id=page_id,
+            post_id=str(value["post_id"]),
+            author_id=str(value["from"]["id"]),
+            parent_id=str(value.get("parent_id") or value["post_id"]),
+            created_time=int(value["created_time"]),
+            message=value.get("message"),
+        )
+        with self._lock:
+            self.comments.setdefault(comment.id, comment)
+
+    def revoke_permission(self, page_id: str, permission: str) -> None:
+        """Calls needing `permission` for `page_id` fail with code 200 until `clear_faults`."""
+        with self._lock:
+            self.revoked.setdefault(page_id, set()).add(permission)
+
+    def take_page_webhooks(self) -> list[dict[str, Any]]:
+        """The page's own webhooks kept since the last take (only without a webhook URL)."""
+        with self._lock:
+            taken, self.page_webhooks = self.page_webhooks, []
+        return taken
+
+    def _is_comment_of(self, node: str, page: SandboxPage) -> bool:
+        with self._lock:
+            known = self.comments.get(node)
+        return known is not None and known.page_id == page.id
+
+    def _check_permission(self, page: SandboxPage, action: str) -> None:
+        permission = _COMMENT_PERMISSIONS[action]
+        with self._lock:
+            withheld = permission in self.revoked.get(page.id, set())
+        if withheld:
+            raise GraphFailure(403, 200, f"(#200) Requires {permission} permission to manage "
+                               "the object")
+
+    def _comment_call(self, method: str, comment_id: str, edge: str | None,
+                      params: dict[str, Any], page: SandboxPage) -> dict[str, Any]:
+        with self._lock:
+            comment = self.comments[comment_id]
+        if comment.deleted:
+            raise _unsupported(method, comment_id)
+        if edge == "comments" and method == "POST":
+            return self._reply(comment, params, page)
+        if edge == "likes" and method in ("POST", "DELETE"):
+            return self._like(comment, method == "POST", page)
+        if edge is None and method == "POST" and "is_hidden" in params:
+            return self._hide(comment, _truthy(params["is_hidden"]), page)
+        if edge is None and method == "DELETE":
+            return self._delete(comment, page)
+        raise _unsupported(method, comment_id + (f"/{edge}" if edge else ""))
+
+    def _reply(self, parent: SandboxComment, params: dict[str, Any],
+               page: SandboxPage) -> dict[str, Any]:
+        self._check_permission(page, "reply")
+        if not params.get("message") and not params.get("attachment_url"):
+            raise GraphFailure(400, 100, "(#100) The parameter message is required.")
+        # Facebook threads one level deep: a reply to a reply joins its top-level comment.
+        top = parent.id if parent.parent_id == parent.post_id else parent.parent_id
+        value = {
+            "from": {"id": page.id, "name": page.name},
+            "message": params.get("message"),
+            "post_id": parent.post_id,
+            "comment_id": f"{parent.post_id.split('_')[-1]}_{next(self._numbers)}",
+            "created_time": int(time.time()),
+            "item": "comment",
+            "parent_id": top,
+            "verb": "add",
+        }
+        self._remember(page.id, value)
+        self._send_page_webhook(page, value)
+        return {"id": value["comment_id"]}
+
+    def _like(self, comment: SandboxComment, like: bool, page: SandboxPage) -> dict[str, Any]:
+        self._check_permission(page, "like")
+        with self._lock:
+            # Facebook refuses a like of a liked object and an unlike of one not liked
+            # (PLATFORM.md §6.2); it names no code, so the sandbox answers 100.
+            if comment.liked == like:
+                state = "already liked" if like else "not liked"
+                raise GraphFailure(400, 100, f"(#100) The page has {state} this object")
+            comment.liked = like
+        # Facebook sends no comment webhook for the page's own likes.
+        return {"success": True}
+
+    def _hide(self, comment: SandboxComment, hidden: bool, page: SandboxPage) -> dict[str, Any]:
+        self._check_permission(page, "hide")
+        if comment.author_id == page.id:
+            raise GraphFailure(400, 100, "(#100) The page's own comments cannot be hidden")
+        with self._lock:
+            changed = comment.hidden != hidden
+            comment.hidden = hidden
+        if changed:
+            self._send_page_webhook(page, self._change(comment, page,
+                                                       "hide" if hidden else "unhide"))
+        return {"success": True}
+
+    def _delete(self, comment: SandboxComment, page: SandboxPage) -> dict[str, Any]:
+        self._check_permission(page, "delete")
+        with self._lock:
+            comment.deleted = True
+        self._send_page_webhook(page, self._change(comment, page, "remove"))
+        return {"success": True}
+
+    def _private_reply(self, comment_id: str, body: dict[str, Any],
+                       page: SandboxPage) -> dict[str, Any]:
+        self._check_permission(page, "private_reply")
+        with self._lock:
+            comment = self.comments.get(comment_id)
+        if comment is None or comment.page_id != page.id or comment.deleted:
+            raise _unsupported("POST", comment_id)
+        person = next((p for p in self.people if p.commenter_id == comment.author_id), None)
+        too_late = time.time() - comment.created_time > PRIVATE_REPLY_SECONDS
+        if person is None or too_late:
+            raise GraphFailure(400, 10903, "(#10903) This activity can't be replied to")
+        mid = "m_sandbox-" + uuid.uuid4().hex
+        with self._lock:
+            if comment.private_reply_mid is not None:
+                raise GraphFailure(400, 10900, "(#10900) Activity already replied to")
+            comment.private_reply_mid = mid
+            self.outbox.append({"page_id": page.id, "recipient": {"comment_id": comment_id},
+                                "mid": mid, "message": body.get("message"), "at": _now_ms()})
+        self._send_page_webhook(page, None, echo=self._echo(page, person.psid, mid, body))
+        return {"recipient_id": person.psid, "message_id": mid}
+
+    def _change(self, comment: SandboxComment, page: SandboxPage, verb: str) -> dict[str, Any]:
+        # Moderation by the page arrives from the page (PLATFORM.md §4.2, sample 35).
+        return {
+            "from": {"id": page.id, "name": page.name},
+            "post_id": comment.post_id,
+            "comment_id": comment.id,
+            "parent_id": comment.parent_id,
+            "created_time": int(time.time()),
+            "item": "comment",
+            "verb": verb,
+        }
+
+    def _echo(self, page: SandboxPage, psid: str, mid: str,
+              body: dict[str, Any]) -> dict[str, Any]:
+        message = {"is_echo": True, "app_id": int(self.app_id), "mid": mid,
+                   **(body.get("message") or {})}
+        if body.get("metadata"):
+            message["metadata"] = body["metadata"]
+        at = _now_ms()
+        return {"sender": {"id": page.id}, "recipient": {"id": psid}, "timestamp": at,
+                "message": message}
+
+    def _send_page_webhook(self, page: SandboxPage, value: dict[str, Any] | None, *,
+                           echo: dict[str, Any] | None = None) -> None:
+        """Send the webhook of the page's own change, after the answer, as Facebook does."""
+        at = int(time.time())
+        entry: dict[str, Any] = {"id": page.id}
+        if echo is not None:
+            entry.update(time=echo["timestamp"] + 160, messaging=[echo])
+        else:
+            entry.update(time=at, changes=[{"field": "feed", "value": value}])
+        body = {"object": "page", "entry": [entry]}
+        if not self.webhook_url:
+            with self._lock:
+                self.page_webhooks.append(body)
+            return
+
+        def deliver_later() -> None:
+            time.sleep(_PAGE_WEBHOOK_DELAY_SECONDS)
+            try:
+                self.deliver(body)
+            except requests.RequestException as exc:
+                logger.warning("page webhook not delivered", extra={
+                    "page_id": page.id, "error": type(exc).__name__})
+
+        threading.Thread(target=deliver_later, name="sandbox-page-webhook", daemon=True).start()
 
     # People -----------------------------------------------------------------------------
 
@@ -568,6 +801,8 @@ class Sandbox:
         )
         if photo_url:
             value["photo"] = photo_url
+        # The comment exists on "Facebook" from now on, whoever posts its webhook.
+        self._remember(page_id, value)
         return {
             "object": "page",
             "entry": [{"id": page_id, "time": at, "changes": [{"field": "feed", "value": value}]}],
@@ -657,6 +892,11 @@ def _now_ms() -> int:
 def _pick(full: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     # Facebook answers with the fields asked for, and always the id.
     return {"id": full["id"], **{f: full[f] for f in fields if f in full and f != "id"}}
+
+
+def _truthy(value: Any) -> bool:
+    # JSON bodies carry booleans; form and query parameters carry "true" / "false".
+    return value is True or str(value).lower() in ("true", "1")
 
 
 def _avatar_url(object_id: str) -> str:
@@ -786,6 +1026,16 @@ def _add_control_routes(app: Flask, sandbox: Sandbox) -> None:
         except ValueError as exc:
             return jsonify({"error": str(exc)}), 400
         return jsonify({"success": True})
+
+    @app.post("/_sandbox/permissions/revoke")
+    def revoke_permission() -> Response:
+        data = payload()
+        sandbox.revoke_permission(str(data["page_id"]), str(data["permission"]))
+        return jsonify({"success": True})
+
+    @app.post("/_sandbox/page-webhooks/take")
+    def take_page_webhooks() -> Response:
+        return jsonify({"bodies": sandbox.take_page_webhooks()})
 
     @app.post("/_sandbox/reset")
     @app.route("/_sandbox/rate-limit", methods=["DELETE"])

@@ -25,6 +25,7 @@ _FUNCTION_ENV_NAMES = (
     "PAGE_TOKEN_PREFIX",
     "USER_POOL_ID",
     "USER_POOL_CLIENT_ID",
+    "MEDIA_BUCKET",
 )
 
 # Table properties that create_table takes under the same name and shape.
@@ -129,7 +130,8 @@ def create_resources(
 
     Returns the environment the handlers read: TABLE_NAME, EVENTS_QUEUE_URL,
     DEAD_LETTER_QUEUE_URL, EVENT_BUS_NAME, APP_SECRET_ID, PAGE_TOKEN_PREFIX, USER_POOL_ID,
-    USER_POOL_CLIENT_ID and AWS_REGION, plus AWS_ENDPOINT_URL when an endpoint was given.
+    USER_POOL_CLIENT_ID, MEDIA_BUCKET and AWS_REGION, plus AWS_ENDPOINT_URL when an endpoint
+    was given.
     """
     template = load_template()
     resources = template["Resources"]
@@ -155,6 +157,7 @@ def create_resources(
 
     resolver.refs["EventBus"] = _create_event_bus(client("events"), resources, resolver)
     resolver.refs["AppSecret"] = _create_secret(client("secretsmanager"), resources, resolver)
+    resolver.refs["MediaBucket"] = _create_bucket(client("s3"), resources, resolver, name_prefix)
 
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     env = {name: str(resolver.resolve(variables[name])) for name in _FUNCTION_ENV_NAMES}
@@ -292,6 +295,51 @@ def _create_secret(secrets: Any, resources: dict, resolver: _Resolver) -> str:
         secrets.put_secret_value(SecretId=name, SecretString=value)
         return secrets.describe_secret(SecretId=name)["ARN"]
     return created["ARN"]
+
+
+# Bucket properties with a local equivalent, and those that change nothing an emulator does.
+_BUCKET_PROPERTIES_WITHOUT_LOCAL_EFFECT = ("LifecycleConfiguration", "OwnershipControls", "Tags")
+
+
+def _create_bucket(s3: Any, resources: dict, resolver: _Resolver, prefix: str) -> str:
+    properties = _properties(resources, "MediaBucket", resolver)
+    known = {"BucketName", "VersioningConfiguration", "PublicAccessBlockConfiguration",
+             "BucketEncryption", "CorsConfiguration", *_BUCKET_PROPERTIES_WITHOUT_LOCAL_EFFECT}
+    unknown = sorted(set(properties) - known)
+    if unknown:
+        raise ValueError(f"bucket properties not reproduced locally: {', '.join(unknown)}")
+
+    name = properties.get("BucketName") or f"{prefix}-media"
+    try:
+        s3.create_bucket(Bucket=name)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        return name
+    if "VersioningConfiguration" in properties:
+        s3.put_bucket_versioning(Bucket=name,
+                                 VersioningConfiguration=properties["VersioningConfiguration"])
+    if "PublicAccessBlockConfiguration" in properties:
+        s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"],
+        )
+    if "BucketEncryption" in properties:
+        s3.put_bucket_encryption(
+            Bucket=name,
+            # CloudFormation's ServerSideEncryptionByDefault is the API's "Apply..." one.
+            ServerSideEncryptionConfiguration={"Rules": [
+                {("ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault"
+                  else k): v for k, v in rule.items()}
+                for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]},
+        )
+    if "CorsConfiguration" in properties:
+        # CloudFormation spells it CorsRules; the S3 API, CORSRules.
+        rules = properties["CorsConfiguration"]["CorsRules"]
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
+            {("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in rule.items()}
+            for rule in rules
+        ]})
+    return name
 
 
 def _kebab(logical_id: str) -> str:

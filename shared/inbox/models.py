@@ -17,6 +17,7 @@ units, so a message item has no index of its own and only the conversation's act
 | contact tag | ``TAG#<tag>`` | contact id | contacts carrying a tag |
 | brand settings | ``BRAND`` | ``SETTINGS`` | the isolation switch, read by every agent's access |
 | api key | ``APIKEYS`` | key id | find a presented key by its id; list the brand's keys |
+| catalog product | ``CATALOG`` | product id | list the products; get the ones sent as cards |
 
 Indexes:
 - ``by_page_status`` (gsi1): conversations of one page in one status, newest activity first:
@@ -315,6 +316,12 @@ class Message(_Item):
     hidden = BooleanAttribute(null=True)
     hidden_changed_at = NumberAttribute(null=True)
     deleted_at = NumberAttribute(null=True)
+    # Outbound sends (actions/outbound.py): the tag it went out with, its quick replies as
+    # the Send API takes them (a retry rebuilds the request from the item), and Facebook's
+    # refusal (`{code, graph_code, graph_subcode, message}`) while it is failed.
+    messaging_tag = UnicodeAttribute(null=True)
+    quick_replies = JSONAttribute(null=True)
+    send_error = JSONAttribute(null=True)
     # Set by this inbox only: Facebook sends no comment webhook for the page's own likes.
     liked_by_page = BooleanAttribute(null=True)
     # Why an outbound message failed: Facebook's refusal, `{code, message, graph_code,
@@ -401,6 +408,26 @@ class ApiKey(_Item):
     revoked_by = UnicodeAttribute(null=True)
 
 
+class CatalogProduct(_Item):
+    """A product members send as a card (a generic template element, PLATFORM.md §5.4)."""
+
+    class Meta(_TableMeta):
+        pass
+
+    product_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    subtitle = UnicodeAttribute(null=True)
+    # Decimal text ("49.00") and an ISO currency code: shown, never computed with.
+    price = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    image_url = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    # Up to 3 Send API buttons: `{type: web_url|postback|phone_number, title, url|payload}`.
+    buttons = JSONAttribute(null=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     Page,
     Member,
@@ -412,6 +439,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ContactTag,
     BrandSettings,
     ApiKey,
+    CatalogProduct,
 )
 
 

@@ -26,6 +26,7 @@ class Settings:
     aws_endpoint_url: str | None
     cognito_jwks_url: str | None
     cors_origin: str
+    media_bucket: str
 
 
 def _env(name: str, default: str = "") -> str:
@@ -50,6 +51,7 @@ def load_settings() -> Settings:
         aws_endpoint_url=_env("AWS_ENDPOINT_URL") or None,
         cognito_jwks_url=_env("COGNITO_JWKS_URL") or None,
         cors_origin=_env("CORS_ORIGIN", "*"),
+        media_bucket=_env("MEDIA_BUCKET"),
     )
 
 

@@ -39,11 +39,9 @@ from inbox.queries.schemas import (
     Window,
     iso_from_ms,
 )
+from inbox.rules import window as window_rules
 
 CHANNELS = ("messenger", "comment")
-_DAY_MS = 24 * 3600 * 1000
-STANDARD_WINDOW_MS = _DAY_MS
-HUMAN_AGENT_WINDOW_MS = 7 * _DAY_MS
 _CURSOR = re.compile(r"^\d{13}#.+$")
 
 
@@ -212,17 +210,10 @@ def _matches_in_memory(member: Member, filters: ConversationFilters, c: Conversa
 
 
 def window_of(last_inbound_at: float | None, *, now_ms: int | None = None) -> Window:
-    """The messaging window opened by the contact's last interaction (PLATFORM.md §5.2)."""
-    if last_inbound_at is None:
-        return Window(state="closed", ends_at=None)
+    """The messaging window opened by the contact's last interaction, by the send rules."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    age = now_ms - int(last_inbound_at)
-    if age < STANDARD_WINDOW_MS:
-        return Window(state="open", ends_at=iso_from_ms(last_inbound_at + STANDARD_WINDOW_MS))
-    if age < HUMAN_AGENT_WINDOW_MS:
-        return Window(state="human_agent",
-                      ends_at=iso_from_ms(last_inbound_at + HUMAN_AGENT_WINDOW_MS))
-    return Window(state="closed", ends_at=None)
+    state = window_rules.window_state(last_inbound_at, now_ms)
+    return Window(state=state.state, ends_at=iso_from_ms(state.ends_at))
 
 
 def conversation_out(c: Conversation) -> ConversationOut:

@@ -324,9 +324,6 @@ class Message(_Item):
     send_error = JSONAttribute(null=True)
     # Set by this inbox only: Facebook sends no comment webhook for the page's own likes.
     liked_by_page = BooleanAttribute(null=True)
-    # Why an outbound message failed: Facebook's refusal, `{code, message, graph_code,
-    # graph_subcode}`, kept so the inbox can show it and a member can decide to retry.
-    send_error = JSONAttribute(null=True)
     private_reply = PrivateReply(null=True)
 
 

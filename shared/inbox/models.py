@@ -15,6 +15,7 @@ units, so a message item has no index of its own and only the conversation's act
 | message overlay | ``CONV#<id>`` | ``FX#<mid>`` | reactions and edits of a message |
 | comment alias | ``COMMENT#<id>`` | ``COMMENT`` | a comment's conversation and message |
 | contact tag | ``TAG#<tag>`` | contact id | contacts carrying a tag |
+| timeline entry | ``CONV#<id>`` | ``TL#<ms>#<id>`` | a conversation's routing history in order |
 | brand settings | ``BRAND`` | ``SETTINGS`` | the isolation switch, read by every agent's access |
 | api key | ``APIKEYS`` | key id | find a presented key by its id; list the brand's keys |
 | catalog product | ``CATALOG`` | product id | list the products; get the ones sent as cards |
@@ -22,8 +23,11 @@ units, so a message item has no index of its own and only the conversation's act
 Indexes:
 - ``by_page_status`` (gsi1): conversations of one page in one status, newest activity first:
   the inbox list. The only index a new message re-keys.
-- ``by_assignee`` (gsi2, keys only): a member's conversations by status; written on assignment
-  and close, never on a new message.
+- ``by_assignee`` (gsi2, keys only, sparse): a member's conversations by status (hash: the
+  member id, range: ``<status>#<ms>#<conversation id>``), and each page's queue of
+  ``unassigned`` conversations, oldest first (hash: ``QUEUE#<page id>``, range:
+  ``<queued ms>#<conversation id>``). Written on routing changes, never on a new message;
+  ``bot`` conversations are in neither.
 - ``by_phone`` (gsi3, keys only, sparse): contacts by phone number, written when a member
   records one.
 """
@@ -89,6 +93,28 @@ def sk_from_message_id(message_id: str) -> str:
 
 def queue_key(page_id: str, status: str) -> str:
     return f"{page_id}#{status}"
+
+
+TIMELINE_PREFIX = "TL#"
+ROUTING_QUEUE_PREFIX = "QUEUE#"
+
+
+def routing_queue_key(page_id: str) -> str:
+    """`by_assignee` hash key of a page's queue of `unassigned` conversations."""
+    return f"{ROUTING_QUEUE_PREFIX}{page_id}"
+
+
+def routing_queue_sort_key(queued_ms: int, conversation_id: str) -> str:
+    return f"{queued_ms:013d}#{conversation_id}"
+
+
+def assignee_sort_key(status: str, at_ms: int, conversation_id: str) -> str:
+    """`by_assignee` range key of a member's conversation: by status, then time."""
+    return f"{status}#{at_ms:013d}#{conversation_id}"
+
+
+def timeline_sk(at_ms: int, local_id: str) -> str:
+    return f"{TIMELINE_PREFIX}{at_ms:013d}#{local_id}"
 
 
 def activity_key(last_activity_ms: int, conversation_id: str) -> str:
@@ -167,6 +193,13 @@ class Page(_Item):
     # Set when Facebook refuses the page's token; sends stay refused until it is reconnected.
     reconnect_needed = BooleanAttribute(default=False)
     subscribed_fields = ListAttribute(of=UnicodeAttribute, default=list)
+    # Routing: off leaves new and handed-over conversations in the queue for pick-up.
+    auto_assign = BooleanAttribute(default=True)
+    # An assigned conversation left unanswered this long goes to the next member; None: off.
+    unanswered_timeout_seconds = NumberAttribute(null=True)
+    # Whole words in a contact's message that make the bot hand over to a person.
+    handover_words = ListAttribute(of=UnicodeAttribute, default=lambda: ["agent", "human"])
+
 
 
 class Member(_Item):
@@ -181,6 +214,17 @@ class Member(_Item):
     page_ids = UnicodeSetAttribute(null=True)
     active = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute()
+    # Routing (actions/routing.py): `online`, `away` or `offline`; only online members get
+    # automatic assignments.
+    status = UnicodeAttribute(default="offline")
+    # Most open conversations held at once; 0 takes no automatic assignments.
+    reception_limit = NumberAttribute(default=5)
+    # Assigned conversations held now; changed only in the transaction that assigns or
+    # releases one, so it cannot drift (the sweep's repair recomputes it to prove so).
+    open_count = NumberAttribute(default=0)
+    # Epoch ms since the member last freed capacity or came online: ties go to the oldest.
+    idle_since = NumberAttribute(default=0)
+
 
 
 class Contact(_Item):
@@ -256,6 +300,16 @@ class Conversation(_Item):
     messenger_conversation_id = UnicodeAttribute(null=True)
     comment_conversation_ids = UnicodeSetAttribute(null=True)
     referral = Referral(null=True)
+    # Routing (actions/routing.py); times in epoch ms.
+    assigned_at = NumberAttribute(null=True)
+    queued_at = NumberAttribute(null=True)
+    closed_at = NumberAttribute(null=True)
+    # The member who held it last; a reopened conversation goes back to them when eligible.
+    last_assignee_id = UnicodeAttribute(null=True)
+    # Since when the contact waits for the assignee's answer; the unanswered hand-back reads it.
+    awaiting_reply_since = NumberAttribute(null=True)
+    # Conversation tags, given on close (contact tags are apart, on the contact).
+    tags = UnicodeSetAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
@@ -372,6 +426,28 @@ class ContactTag(_Item):
     contact_id = UnicodeAttribute()
 
 
+class TimelineEntry(_Item):
+    """One routing change of a conversation: assignment, transfer, close, reopen, hand-over.
+
+    Written in the same transaction as the change it records, so history and state agree.
+    """
+
+    class Meta(_TableMeta):
+        pass
+
+    conversation_id = UnicodeAttribute()
+    # assigned, picked_up, transferred, returned, unanswered, closed, reopened, handed_over
+    kind = UnicodeAttribute()
+    # A member id, or "system" for routing, ingestion and the sweep.
+    actor = UnicodeAttribute()
+    from_member_id = UnicodeAttribute(null=True, attr_name="from")
+    to_member_id = UnicodeAttribute(null=True, attr_name="to")
+    note = UnicodeAttribute(null=True)
+    tags = UnicodeSetAttribute(null=True)
+    forced = BooleanAttribute(null=True)
+    at = NumberAttribute()
+
+
 class BrandSettings(_Item):
     """The brand's own switches, one item; absent means every default."""
 
@@ -434,6 +510,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     MessageOverlay,
     CommentAlias,
     ContactTag,
+    TimelineEntry,
     BrandSettings,
     ApiKey,
     CatalogProduct,

@@ -27,6 +27,7 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError, UpdateError
 
 from inbox import event_names
+from inbox.actions import routing
 from inbox.facebook import events as fb
 from inbox.models import (
     CONVERSATION_SK,
@@ -46,6 +47,8 @@ from inbox.models import (
     message_id_from_sk,
     message_sk,
     queue_key,
+    routing_queue_key,
+    routing_queue_sort_key,
 )
 from inbox.publish import EventOutbox
 
@@ -171,9 +174,10 @@ def _create_conversation(thread: _Thread, page: Page, first: Message, ctx: Inges
                          counts_unread: bool, opens_window: bool) -> Conversation | None:
     """Create the conversation with its contact, already showing its first message.
 
-    Writes: the contact (1 unit) and the conversation with its list index entry (2 units);
-    with the message itself, a new conversation costs 4. Returns None when another worker
-    created it first.
+    Writes: the contact (1 unit) and the conversation with its list index entry (2 units)
+    and, when it waits for people, its queue entry (1 unit); with the message itself, a new
+    conversation costs 4 or 5, and routing's transaction follows. Returns None when another
+    worker created it first.
     """
     name, name_source, picture = _contact_name(thread, page, ctx)
     contact_created = _upsert_contact(thread, page, name, name_source, picture)
@@ -193,6 +197,10 @@ def _create_conversation(thread: _Thread, page: Page, first: Message, ctx: Inges
                 Conversation.status.set(status),
                 Conversation.created_at.set(first.created_at),
                 Conversation.gsi1pk.set(queue_key(page.page_id, status)),
+                # In the page's queue from its first write, so that a crash before routing
+                # leaves it where the sweep's drain finds it.
+                *(_queued_actions(thread.conversation_id, page.page_id, first.created_at)
+                  if status == "unassigned" else []),
                 *_activity_actions(thread.conversation_id, first),
                 Conversation.unread_count.set(1 if counts_unread else 0),
                 *([Conversation.last_inbound_at.set(first.created_at)] if opens_window else []),
@@ -214,6 +222,14 @@ def _create_conversation(thread: _Thread, page: Page, first: Message, ctx: Inges
     logger.info("conversation created", extra={"conversation_id": thread.conversation_id,
                                                "page_id": page.page_id, "status": status})
     return conversation
+
+
+def _queued_actions(conversation_id: str, page_id: str, at: int) -> list[Any]:
+    return [
+        Conversation.queued_at.set(at),
+        Conversation.gsi2pk.set(routing_queue_key(page_id)),
+        Conversation.gsi2sk.set(routing_queue_sort_key(at, conversation_id)),
+    ]
 
 
 def _activity_actions(conversation_id: str, message: Message) -> list[Any]:
@@ -275,7 +291,7 @@ def _record_activity(conversation: Conversation, message: Message, *, counts_unr
         try:
             conversation.update(
                 actions=[*_activity_actions(conversation.conversation_id or "", message),
-                         *unread, *window],
+                         *unread, *window, *_awaiting_actions(conversation, message)],
                 # Another worker may have applied a newer message since we read.
                 condition=(Conversation.last_message_sk == newest) if newest
                 else Conversation.last_message_sk.does_not_exist(),
@@ -297,6 +313,20 @@ def _record_activity(conversation: Conversation, message: Message, *, counts_unr
         actions.append(Conversation.last_inbound_at.set(message.created_at))
     if actions:
         conversation.update(actions=actions)
+
+
+def _awaiting_actions(conversation: Conversation, message: Message) -> list[Any]:
+    """Since when the contact waits for a member's answer, for the unanswered hand-back.
+
+    Part of the activity write, so it costs no extra unit; kept at the first unanswered
+    message (if_not_exists). A bot conversation waits on no member.
+    """
+    if message.direction == "in" and conversation.status != "bot":
+        at = message.created_at
+        return [Conversation.awaiting_reply_since.set(Conversation.awaiting_reply_since | at)]
+    if message.direction == "out" and conversation.awaiting_reply_since is not None:
+        return [Conversation.awaiting_reply_since.remove()]
+    return []
 
 
 def _preview(message: Message) -> str:
@@ -348,6 +378,7 @@ def _add_message(thread: _Thread | None, page: Page, message: Message, ctx: Inge
     """
     flags = {"counts_unread": counts_unread, "opens_window": opens_window}
     conversation = _load_conversation(message.conversation_id)
+    created = False
     if conversation is None or conversation.created_at is None:
         assert thread is not None, "a conversation without a thread must exist already"
         conversation = _create_conversation(thread, page, message, ctx, **flags)
@@ -356,6 +387,15 @@ def _add_message(thread: _Thread | None, page: Page, message: Message, ctx: Inge
             assert conversation is not None
         else:
             conversation.last_message_sk = message.sk
+            created = True
+    elif message.direction == "in" and message.sk > (conversation.last_message_sk or ""):
+        # Before the message is stored: a record retried after a crash finds the message
+        # missing and comes here again, and routing's writes are conditioned on the state,
+        # so a reopen or hand-over happens once. Closed and bot conversations only: an
+        # assigned or queued one costs nothing here.
+        if conversation.status in ("closed", "bot"):
+            routing.do_route_on_inbound(conversation, page=page, text=message.text,
+                                        outbox=ctx.outbox)
 
     if not _store_message(message):
         # A redelivery; it also finishes a record that stopped between its two writes.
@@ -368,6 +408,11 @@ def _add_message(thread: _Thread | None, page: Page, message: Message, ctx: Inge
     logger.info("message stored", extra={"conversation_id": message.conversation_id,
                                          "message_id": message_id_from_sk(message.sk),
                                          "direction": message.direction, "type": message.type})
+    if created:
+        # Only the record that created the conversation routes it; one that crashed before
+        # this left it queued for the sweep.
+        routing.do_route_new_conversation(conversation, page=page, text=message.text,
+                                          outbox=ctx.outbox)
     return "stored"
 
 

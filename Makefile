@@ -23,6 +23,7 @@ test: $(VENV)/.installed
 replay: $(VENV)/.installed
 	$(PY) -m infra.local.replay $(filter-out replay,$(MAKECMDGOALS)) $(FILE)
 
+# make bench [BENCH_JSON=FILE]: units, times and cost per message; fails if a target is missed.
 bench: $(VENV)/.installed
 	$(PY) -m tests.bench.run
 

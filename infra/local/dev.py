@@ -228,6 +228,25 @@ def start_queue_runner(env: dict[str, str], ingest: Any) -> Any:
     return runner
 
 
+SWEEP_INTERVAL_SECONDS = 60
+
+
+def start_sweeper(sweep: Any, interval: float = SWEEP_INTERVAL_SECONDS) -> threading.Event:
+    """Call the sweep function every interval, as the deployed schedule does; set to stop."""
+    stopped = threading.Event()
+
+    def run() -> None:
+        while not stopped.wait(interval):
+            try:
+                sweep({"source": "local.schedule"})
+            except Exception:
+                # The deployed schedule just runs again a minute later; so does this.
+                logger.exception("sweep failed")
+
+    threading.Thread(target=run, name="sweep", daemon=True).start()
+    return stopped
+
+
 def banner(settings: DevSettings, pages: list[str], moto_url: str) -> str:
     base = settings.base_url
     version = os.environ.get("GRAPH_API_VERSION", "v25.0")
@@ -263,8 +282,11 @@ class RunningStack:
     pages: list[str]
     _server: Any
     _moto: Any
+    _sweeper: threading.Event | None = None
 
     def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.set()
         self.runner.stop()
         self._server.shutdown()
         self._server.server_close()
@@ -317,6 +339,7 @@ def start_stack(settings: DevSettings) -> RunningStack:
     pages = connect_pages(settings.page_ids, owner, settings.app_secret)
     ingest = Function("inbox-local-ingest", load_handler("ingest"), region=REGION)
     runner = start_queue_runner(env, ingest)
+    sweeper = start_sweeper(Function("inbox-local-sweep", load_handler("sweep"), region=REGION))
     return RunningStack(
         settings=settings,
         moto_url=moto_url,
@@ -326,6 +349,7 @@ def start_stack(settings: DevSettings) -> RunningStack:
         pages=pages,
         _server=server,
         _moto=moto,
+        _sweeper=sweeper,
     )
 
 

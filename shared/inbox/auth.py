@@ -1,11 +1,17 @@
-"""Signing in against the Cognito user pool, and turning a bearer token into a member.
+"""Signing in against the Cognito user pool, and turning a request's credentials into a member.
 
 Tokens are verified here, not only by API Gateway, so that the same rules hold on the local
 stack (no JWT authorizer there) and for the WebSocket `$connect`, which has none either.
+
+Two kinds of credentials: a member's Cognito token (`Authorization: Bearer <jwt>`), or an API
+key of the brand's automation (`Authorization: Bearer ik_...` or `X-Api-Key: ik_...`), which
+acts as an unsaved member of the key's role so that every access rule applies unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from dataclasses import dataclass
@@ -17,8 +23,9 @@ from aws_lambda_powertools import Logger
 
 from inbox import aws
 from inbox import settings as settings_module
-from inbox.errors import Forbidden, Unauthenticated
-from inbox.models import MEMBERS_PK, Member
+from inbox.access import API_KEY_PRINCIPAL_PREFIX
+from inbox.errors import Forbidden, InvalidInput, Unauthenticated
+from inbox.models import API_KEYS_PK, MEMBERS_PK, ApiKey, Member
 
 logger = Logger(child=True)
 
@@ -34,10 +41,32 @@ class InvalidCredentials(Unauthenticated):
 
 
 class PasswordChangeRequired(Unauthenticated):
-    """The user must set a new password (first sign-in of an invited member)."""
+    """The user must set a new password (first sign-in of an invited member).
+
+    Carries Cognito's `session`, which `POST /api/auth/new-password` needs with the new one.
+    """
 
     code = "password_change_required"
     status = 403
+
+
+class ChallengeExpired(Unauthenticated):
+    """The sign-in session of a new-password challenge is unknown, used or expired."""
+
+    code = "challenge_expired"
+
+
+class PasswordRejected(InvalidInput):
+    """The new password breaks the pool's policy (length, upper, lower, digits)."""
+
+    code = "password_rejected"
+
+
+class InvalidApiKey(Unauthenticated):
+    code = "invalid_api_key"
+
+
+API_KEY_PREFIX = "ik_"
 
 
 class InvalidToken(Unauthenticated):
@@ -78,8 +107,45 @@ def sign_in(email: str, password: str) -> Tokens:
 
     if "AuthenticationResult" not in answer:
         raise PasswordChangeRequired("a new password must be set first",
-                                     challenge=answer.get("ChallengeName"))
-    result = answer["AuthenticationResult"]
+                                     challenge=answer.get("ChallengeName"),
+                                     session=answer.get("Session"))
+    return _tokens(answer["AuthenticationResult"])
+
+
+def set_new_password(email: str, session: str, new_password: str) -> Tokens:
+    """Answer the NEW_PASSWORD_REQUIRED challenge of an invited member's first sign-in.
+
+    Raises:
+        ChallengeExpired: the session is not (or no longer) a challenge for this email.
+        PasswordRejected: the new password breaks the pool's password policy.
+    """
+    settings = settings_module.settings
+    cognito = aws.client("cognito-idp")
+    try:
+        answer = cognito.admin_respond_to_auth_challenge(
+            UserPoolId=settings.user_pool_id,
+            ClientId=settings.user_pool_client_id,
+            ChallengeName="NEW_PASSWORD_REQUIRED",
+            ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": new_password},
+            Session=session,
+        )
+    except cognito.exceptions.InvalidPasswordException as exc:
+        raise PasswordRejected("the new password does not meet the password policy",
+                               field="new_password") from exc
+    except (cognito.exceptions.NotAuthorizedException,
+            cognito.exceptions.UserNotFoundException,
+            cognito.exceptions.CodeMismatchException,
+            cognito.exceptions.ExpiredCodeException) as exc:
+        raise ChallengeExpired("sign in again to get a new session") from exc
+
+    if "AuthenticationResult" not in answer:
+        raise PasswordChangeRequired("another challenge must be answered first",
+                                     challenge=answer.get("ChallengeName"),
+                                     session=answer.get("Session"))
+    return _tokens(answer["AuthenticationResult"])
+
+
+def _tokens(result: dict[str, Any]) -> Tokens:
     return Tokens(
         id_token=result["IdToken"],
         access_token=result["AccessToken"],
@@ -88,20 +154,61 @@ def sign_in(email: str, password: str) -> Tokens:
     )
 
 
-def authenticate(authorization: str | None) -> Member:
-    """The active member an `Authorization: Bearer <token>` header belongs to.
+def authenticate(authorization: str | None, api_key: str | None = None) -> Member:
+    """The active member (or API key principal) a request's credentials belong to.
 
-    Accepts the pool's ID and access tokens issued for this app's client.
+    Accepts the pool's ID and access tokens issued for this app's client, and the brand's
+    API keys, as a bearer token or in `X-Api-Key`.
 
     Raises:
-        Unauthenticated: no bearer token.
+        Unauthenticated: no credentials.
         InvalidToken: forged, malformed, for another pool or client, or of another use.
         TokenExpired: past its expiry.
+        InvalidApiKey: an unknown, wrong or revoked API key.
         Forbidden: a valid user who is not an active member of the team.
     """
+    if api_key and api_key.strip():
+        return api_key_principal(api_key.strip())
     token = _bearer_token(authorization)
+    if token.startswith(API_KEY_PREFIX):
+        return api_key_principal(token)
     claims = verify_token(token)
     return _active_member(claims["sub"])
+
+
+def hash_api_key_secret(secret: str) -> str:
+    # A plain SHA-256 suffices: the secret is 256 random bits, not a guessable password.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_key_principal(presented: str) -> Member:
+    """The unsaved member an API key acts as: the key's role and pages, never a person.
+
+    Raises:
+        InvalidApiKey: not of the `ik_<key id>_<secret>` form, unknown, wrong or revoked.
+    """
+    key_id, secret = _split_api_key(presented)
+    try:
+        key = ApiKey.get(API_KEYS_PK, key_id)
+    except ApiKey.DoesNotExist:
+        key = None
+    # Compared in constant time so the answer's timing tells nothing about the secret.
+    valid = key is not None and hmac.compare_digest(key.secret_hash, hash_api_key_secret(secret))
+    if key is None or not valid or key.revoked_at is not None:
+        logger.info("API key refused", extra={"key_id": key_id})
+        raise InvalidApiKey("the API key is not valid")
+    return Member(MEMBERS_PK, API_KEY_PRINCIPAL_PREFIX + key_id,
+                  member_id=API_KEY_PRINCIPAL_PREFIX + key_id, email="", name=key.name,
+                  role=key.role, page_ids=key.page_ids or None, active=True,
+                  created_at=key.created_at)
+
+
+def _split_api_key(presented: str) -> tuple[str, str]:
+    prefix, _, rest = presented.partition(API_KEY_PREFIX)
+    key_id, _, secret = rest.partition("_")
+    if prefix or not key_id or not secret or not key_id.isalnum():
+        raise InvalidApiKey("the API key is not valid")
+    return key_id, secret
 
 
 def verify_token(token: str) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def list_conversations(member: Member, filters: ConversationFilters, *, limit: i
         candidates = _by_contacts(filters, member, page_ids, cursor)
     else:
         candidates = _merged_partitions(scope, filters, page_ids, cursor, limit)
-    matches = (c for c in candidates if _matches_in_memory(member, filters, c))
+    matches = (c for c in candidates if _matches_in_memory(member, filters, scope, c))
 
     found = list(islice(matches, limit + 1))
     items = found[:limit]
@@ -198,7 +198,8 @@ def _structured_predicate(filters: ConversationFilters) -> Callable[[Conversatio
     return wanted
 
 
-def _matches_in_memory(member: Member, filters: ConversationFilters, c: Conversation) -> bool:
+def _matches_in_memory(member: Member, filters: ConversationFilters,
+                       scope: access.ConversationScope, c: Conversation) -> bool:
     # A name filter runs here rather than as a FilterExpression: DynamoDB's `contains` is
     # case-sensitive, and a FilterExpression reads (and bills) the same items anyway.
     if filters.contact_name:
@@ -206,7 +207,7 @@ def _matches_in_memory(member: Member, filters: ConversationFilters, c: Conversa
         if needle not in (c.contact_name or "").casefold():
             return False
     # Already narrowed by the query; checked again so that no road around access exists.
-    return access.can_see_conversation(member, c)
+    return access.can_see_conversation(member, c, isolation=scope.isolation)
 
 
 def window_of(last_inbound_at: float | None, *, now_ms: int | None = None) -> Window:
@@ -232,6 +233,8 @@ def conversation_out(c: Conversation) -> ConversationOut:
         last_message_direction=c.last_message_direction,
         unread_count=int(c.unread_count or 0),
         window=window_of(c.last_inbound_at),
+        messenger_conversation_id=c.messenger_conversation_id,
+        comment_conversation_ids=sorted(c.comment_conversation_ids or ()),
     )
 
 

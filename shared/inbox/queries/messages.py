@@ -30,6 +30,7 @@ from inbox.queries.schemas import (
     Edited,
     MessageList,
     MessageOut,
+    PrivateReplyOut,
     Reaction,
     iso_from_ms,
 )
@@ -119,7 +120,19 @@ def message_out(m: Message, conversation: Conversation,
         edited=edited,
         hidden=bool(m.hidden),
         deleted=m.deleted_at is not None,
+        liked_by_page=bool(m.liked_by_page),
+        private_reply=_private_reply_out(m),
+        send_error=m.send_error if m.send_status == "failed" else None,
     )
+
+
+def _private_reply_out(m: Message) -> PrivateReplyOut | None:
+    state = m.private_reply
+    if state is None:
+        return None
+    return PrivateReplyOut(status=state.status, at=iso_from_ms(state.at),
+                           conversation_id=state.conversation_id, message_id=state.message_id,
+                           error=state.error)
 
 
 def _reaction(overlay: MessageOverlay | None) -> Reaction | None:

@@ -74,6 +74,9 @@ class ConversationOut(BaseModel):
     last_message_direction: str | None = None
     unread_count: int = 0
     window: Window
+    # A private reply links a comment conversation and the person's Messenger one, both ways.
+    messenger_conversation_id: str | None = None
+    comment_conversation_ids: list[str] = []
 
 
 class ConversationDetail(ConversationOut):
@@ -100,6 +103,16 @@ class Edited(BaseModel):
     at: str | None
 
 
+class PrivateReplyOut(BaseModel):
+    """A comment's one private reply: `pending`, `sent`, `failed`, or `refused` by Facebook."""
+
+    status: str
+    at: str | None
+    conversation_id: str | None = None
+    message_id: str | None = None
+    error: dict[str, Any] | None = None
+
+
 class MessageOut(BaseModel):
     id: str
     conversation_id: str
@@ -121,6 +134,11 @@ class MessageOut(BaseModel):
     edited: Edited | None = None
     hidden: bool = False
     deleted: bool = False
+    # Comments: the page's like, and the private reply sent in Messenger.
+    liked_by_page: bool = False
+    private_reply: PrivateReplyOut | None = None
+    # A failed send: Facebook's refusal `{code, message, graph_code, graph_subcode}`.
+    send_error: dict[str, Any] | None = None
 
 
 class PageOut(BaseModel):

@@ -143,7 +143,8 @@ class CommentActionUnavailable(Conflict):
     """A comment action Facebook would refuse, refused beforehand; `reason` says why.
 
     Reasons: `deleted`, `page_comment` (the page's own comment cannot be hidden or privately
-    answered), `already_replied`, `reply_in_progress`, `too_late` (with `deadline`).
+    answered), `already_replied`, `reply_in_progress`, `not_allowed` (Facebook refused it for
+    good, 10903), `too_late` (with `deadline`).
     """
 
     code = "comment_action_unavailable"

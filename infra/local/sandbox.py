@@ -598,12 +598,14 @@ class Sandbox:
             raise GraphFailure(400, 100, "(#100) The parameter message is required.")
         # Facebook threads one level deep: a reply to a reply joins its top-level comment.
         top = parent.id if parent.parent_id == parent.post_id else parent.parent_id
+        at = int(time.time())
         value = {
             "from": {"id": page.id, "name": page.name},
+            "post": _post_object(page.id, parent.post_id, at),
             "message": params.get("message"),
             "post_id": parent.post_id,
             "comment_id": f"{parent.post_id.split('_')[-1]}_{next(self._numbers)}",
-            "created_time": int(time.time()),
+            "created_time": at,
             "item": "comment",
             "parent_id": top,
             "verb": "add",
@@ -892,6 +894,18 @@ def _now_ms() -> int:
 def _pick(full: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     # Facebook answers with the fields asked for, and always the id.
     return {"id": full["id"], **{f: full[f] for f in fields if f in full and f != "id"}}
+
+
+def _post_object(page_id: str, post_id: str, at: int) -> dict[str, Any]:
+    """The `post` a feed comment change carries (samples 31 and 37)."""
+    return {
+        "status_type": "added_photos",
+        "is_published": True,
+        "updated_time": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(at)),
+        "permalink_url": f"https://www.facebook.com/{page_id}/posts/{post_id.split('_')[-1]}",
+        "promotion_status": "inactive",
+        "id": post_id,
+    }
 
 
 def _truthy(value: Any) -> bool:

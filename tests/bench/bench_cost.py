@@ -19,6 +19,7 @@ LAMBDA_ARM64_GB_SECOND_USD = 0.0000133334
 SQS_FIFO_REQUEST_USD = 0.50 / MILLION
 DYNAMODB_WRU_USD = 0.625 / MILLION
 DYNAMODB_RRU_USD = 0.125 / MILLION
+# Not in AWS-NOTES §6.5 either: custom events on a bus, $1.00 per million entries (64 KB each).
 EVENTBRIDGE_ENTRY_USD = 1.00 / MILLION
 # Not in AWS-NOTES §6.5: Secrets Manager's list price, $0.05 per 10,000 API calls.
 SECRETS_CALL_USD = 0.05 / 10_000

@@ -14,7 +14,8 @@ import requests
 from infra.local.dev import DevSettings, RunningStack, start_stack
 from infra.local.replay import replay
 
-SAMPLES = Path("/work/shared/facebook/webhooks")
+# The handbook's shared/ lies beside the checkout, here and in CI.
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "facebook" / "webhooks"
 PAGE_A, PAGE_B = "100000000000001", "100000000000002"
 PASSWORD = "LocalOwner2026"
 

@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import requests
@@ -363,7 +364,8 @@ def test_the_player_page_is_served(base_url: str) -> None:
 
 
 def test_encoding_matches_the_sample_bytes() -> None:
-    sample = "/work/shared/facebook/webhooks/24-standby-message.json"
+    sample = (Path(__file__).resolve().parents[3] / "shared" / "facebook" / "webhooks"
+              / "24-standby-message.json")
     try:
         with open(sample, "rb") as handle:
             raw = handle.read()

@@ -51,6 +51,16 @@ DEFAULT_APP_ID = "900000000000001"
 DEFAULT_PAGE_ID = "100000000000001"
 _VERSION = re.compile(r"^v\d+\.\d+$")
 _RATE_LIMIT_CODES = {4, 17, 32, 613, 80001, 80006}
+STANDARD_WINDOW_SECONDS = 24 * 3600
+HUMAN_AGENT_WINDOW_SECONDS = 7 * 24 * 3600
+# Retired message tags: the update tags since 27 April 2026, the older ones since 2020.
+RETIRED_TAGS = frozenset({
+    "ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ISSUE_RESOLUTION",
+    "SHIPPING_UPDATE", "RESERVATION_UPDATE", "APPOINTMENT_UPDATE", "GAME_EVENT",
+    "TRANSPORTATION_UPDATE", "FEATURE_FUNCTIONALITY_UPDATE", "TICKET_UPDATE",
+    "PAIRING_UPDATE", "APPLICATION_UPDATE", "PAYMENT_UPDATE", "PERSONAL_FINANCE_UPDATE",
+    "COMMUNITY_ALERT",
+})
 _WEBHOOK_TIMEOUT = (3.05, 30)
 
 
@@ -256,6 +266,11 @@ class Sandbox:
         # Webhooks of the page's own changes, kept here when there is no webhook URL so a
         # test can post them itself (`take_page_webhooks`).
         self.page_webhooks: list[dict[str, Any]] = []
+        # Messenger: when each person last wrote to each page (epoch ms), which opens the
+        # window; people who blocked a page; Send API refusals queued by a test.
+        self.last_inbound: dict[tuple[str, str], int] = {}
+        self.unavailable: set[tuple[str, str]] = set()
+        self.send_failures: list[tuple[int, int | None, str]] = []
         self._tokens: dict[str, str] = {}
         self._expired: set[str] = set()
         self._lock = threading.Lock()
@@ -303,6 +318,8 @@ class Sandbox:
             self.rate_limit = None
             self._expired.clear()
             self.revoked.clear()
+            self.unavailable.clear()
+            self.send_failures.clear()
 
     def reset_calls(self) -> None:
         with self._lock:
@@ -512,6 +529,17 @@ class Sandbox:
             raise GraphFailure(400, 100, "(#100) The parameter recipient is required.")
         if psid and self.person_by_psid(psid) is None:
             raise GraphFailure(400, 100, "(#100) No matching user found", subcode=2018001)
+        self._take_injected_send_failure()
+        with self._lock:
+            unavailable = (page.id, psid) in self.unavailable
+        if unavailable:
+            raise GraphFailure(400, 551, "This person isn't available right now.",
+                               subcode=1545041)
+        if body.get("sender_action") is not None:
+            return self._sender_action(body, page, psid)
+
+        message = send_api_message(body)
+        self._check_window(body, page, psid)
         mid = "m_sandbox-" + uuid.uuid4().hex
         with self._lock:
             self.outbox.append(
@@ -519,11 +547,99 @@ class Sandbox:
                     "page_id": page.id,
                     "recipient": recipient,
                     "mid": mid,
-                    "message": body.get("message"),
+                    "message": message,
+                    "messaging_type": body.get("messaging_type"),
+                    "tag": body.get("tag"),
                     "at": _now_ms(),
                 }
             )
-        return {"recipient_id": psid or "", "message_id": mid}
+        self._send_page_webhook(page, None, echo=self._message_echo(page, psid, mid, message))
+        return {"recipient_id": psid, "message_id": mid}
+
+    def _sender_action(self, body: dict[str, Any], page: SandboxPage,
+                       psid: str) -> dict[str, Any]:
+        action = body.get("sender_action")
+        if "message" in body:
+            raise GraphFailure(400, 100, "(#100) sender_action must be sent alone, "
+                               "without message")
+        if action not in ("typing_on", "typing_off", "mark_seen"):
+            raise GraphFailure(400, 100, "(#100) Param sender_action must be one of "
+                               "{typing_on, typing_off, mark_seen, react, unreact}")
+        if self._window_age(page.id, psid) >= STANDARD_WINDOW_SECONDS:
+            raise _outside_window()
+        with self._lock:
+            self.outbox.append({"page_id": page.id, "recipient": {"id": psid},
+                                "sender_action": action, "at": _now_ms()})
+        return {"recipient_id": psid}
+
+    def _check_window(self, body: dict[str, Any], page: SandboxPage, psid: str) -> None:
+        """messaging_type and tag as Facebook checks them against the person's last message."""
+        kind = body.get("messaging_type")
+        tag = body.get("tag")
+        if kind not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
+            raise GraphFailure(400, 100, "(#100) Param messaging_type must be one of "
+                               "{RESPONSE, UPDATE, MESSAGE_TAG}")
+        if kind == "MESSAGE_TAG" and tag in RETIRED_TAGS:
+            raise GraphFailure(400, 100, f"(#100) The tag {tag} is deprecated; use utility "
+                               "messages instead")
+        if kind == "MESSAGE_TAG" and tag not in ("HUMAN_AGENT", "CUSTOMER_FEEDBACK"):
+            raise GraphFailure(400, 100, "(#100) Param tag must be a valid message tag")
+        if kind != "MESSAGE_TAG" and tag is not None:
+            raise GraphFailure(400, 100, "(#100) A tag needs messaging_type MESSAGE_TAG")
+        age = self._window_age(page.id, psid)
+        limit = HUMAN_AGENT_WINDOW_SECONDS if tag == "HUMAN_AGENT" else STANDARD_WINDOW_SECONDS
+        if age >= limit:
+            raise _outside_window()
+
+    def _window_age(self, page_id: str, psid: str) -> float:
+        with self._lock:
+            last = self.last_inbound.get((page_id, psid))
+        # Someone who never wrote to the page cannot be messaged by it at all.
+        return float("inf") if last is None else time.time() - last / 1000
+
+    def _message_echo(self, page: SandboxPage, psid: str, mid: str,
+                      message: dict[str, Any]) -> dict[str, Any]:
+        """The `message_echoes` event of a send: the app id, the metadata, the content."""
+        echo: dict[str, Any] = {"is_echo": True, "app_id": int(self.app_id), "mid": mid}
+        if message.get("metadata"):
+            echo["metadata"] = message["metadata"]
+        if "text" in message:
+            echo["text"] = message["text"]
+        if "attachment" in message:
+            attachment = message["attachment"]
+            payload = dict(attachment.get("payload") or {})
+            payload.pop("is_reusable", None)
+            echo["attachments"] = [{"type": attachment["type"], "payload": payload}]
+        if message.get("quick_replies"):
+            echo["quick_replies"] = message["quick_replies"]
+        return {"sender": {"id": page.id}, "recipient": {"id": psid}, "timestamp": _now_ms(),
+                "message": echo}
+
+    def set_last_message(self, page_id: str, psid: str, at_ms: int) -> None:
+        """Play a person whose last message to the page was at `at_ms` (the window's start)."""
+        with self._lock:
+            self.last_inbound[(page_id, psid)] = at_ms
+
+    def set_unavailable(self, page_id: str, psid: str, unavailable: bool = True) -> None:
+        """Play a person who blocked the page: sends get 551 / 1545041."""
+        with self._lock:
+            if unavailable:
+                self.unavailable.add((page_id, psid))
+            else:
+                self.unavailable.discard((page_id, psid))
+
+    def fail_sends(self, code: int, message: str, *, subcode: int | None = None,
+                   calls: int = 1) -> None:
+        """Refuse the next `calls` Send API calls with this Graph error (after token checks)."""
+        with self._lock:
+            self.send_failures.extend([(code, subcode, message)] * calls)
+
+    def _take_injected_send_failure(self) -> None:
+        with self._lock:
+            failure = self.send_failures.pop(0) if self.send_failures else None
+        if failure is not None:
+            code, subcode, message = failure
+            raise GraphFailure(400, code, message, subcode=subcode)
 
     # Comments ---------------------------------------------------------------------------
 
@@ -742,6 +858,8 @@ class Sandbox:
         if not text and not image_url:
             raise ValueError("a message needs text or an image")
         at = timestamp_ms or _now_ms()
+        with self._lock:
+            self.last_inbound[(page_id, psid)] = max(at, self.last_inbound.get((page_id, psid), 0))
         message: dict[str, Any] = {"mid": mid or "m_sandbox-" + uuid.uuid4().hex}
         if text:
             message["text"] = text
@@ -915,6 +1033,62 @@ def _truthy(value: Any) -> bool:
 
 def _avatar_url(object_id: str) -> str:
     return f"{request.host_url}_sandbox/avatars/{object_id}.svg"
+
+
+def _outside_window() -> GraphFailure:
+    return GraphFailure(400, 10, "(#10) This message is sent outside of allowed window.",
+                        subcode=2018278)
+
+
+def send_api_message(body: dict[str, Any]) -> dict[str, Any]:
+    """The `message` of a Send API call, checked against Facebook's limits (PLATFORM.md §5)."""
+    message = body.get("message")
+    if isinstance(message, str):
+        message = json.loads(message)
+    if not isinstance(message, dict):
+        raise GraphFailure(400, 100, "(#100) The parameter message is required.")
+    if ("text" in message) == ("attachment" in message):
+        raise GraphFailure(400, 100, "(#100) Message must have exactly one of text or "
+                           "attachment")
+    if "text" in message and not 0 < len(str(message["text"])) <= 2000:
+        raise GraphFailure(400, 100, "(#100) Message text must be 1 to 2000 characters")
+    if len(str(message.get("metadata") or "")) > 1000:
+        raise GraphFailure(400, 100, "(#100) metadata must be at most 1000 characters")
+    if "attachment" in message:
+        _check_attachment(message["attachment"])
+    quick = message.get("quick_replies") or []
+    if len(quick) > 13:
+        raise GraphFailure(400, 100, "(#100) At most 13 quick replies are allowed")
+    for reply in quick:
+        kind = reply.get("content_type")
+        if kind not in ("text", "user_phone_number", "user_email"):
+            raise GraphFailure(400, 100, "(#100) Invalid quick reply content_type")
+        if kind == "text" and not (0 < len(reply.get("title") or "") <= 20
+                                   and 0 < len(reply.get("payload") or "") <= 1000):
+            raise GraphFailure(400, 100, "(#100) A text quick reply needs a title (20) and "
+                               "a payload (1000)")
+    return message
+
+
+def _check_attachment(attachment: dict[str, Any]) -> None:
+    kind = attachment.get("type")
+    payload = attachment.get("payload") or {}
+    if kind in ("image", "audio", "video", "file"):
+        url = str(payload.get("url") or "")
+        if not (url.startswith(("http://", "https://")) or payload.get("attachment_id")):
+            raise GraphFailure(400, 100, "(#100) Failed to fetch the file from the url",
+                               subcode=2018008)
+        return
+    if kind != "template" or payload.get("template_type") != "generic":
+        raise GraphFailure(400, 100, "(#100) Unsupported attachment type")
+    elements = payload.get("elements") or []
+    if not 1 <= len(elements) <= 10:
+        raise GraphFailure(400, 100, "(#100) A generic template has 1 to 10 elements")
+    for element in elements:
+        if not 0 < len(element.get("title") or "") <= 80:
+            raise GraphFailure(400, 100, "(#100) An element needs a title of at most 80")
+        if len(element.get("buttons") or []) > 3:
+            raise GraphFailure(400, 100, "(#100) An element has at most 3 buttons")
 
 
 def _unsupported(method: str, path: str) -> GraphFailure:

@@ -1,12 +1,15 @@
 """The inbox REST API under /api (HTTP API, payload v2).
 
-Each route parses its input, calls one domain function and returns its model. Members are
-authenticated once, by a middleware, for every route but the public ones; domain errors become
-answers in one exception handler.
+Each route parses its input, calls one domain function and returns its model. Members (and
+API keys) are authenticated once, by a middleware, for every route but the public ones; domain
+errors become answers in one exception handler. Sign-in and the reads of the first release are
+here; the rest is in `routes/`, one Router per object kind.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -16,7 +19,7 @@ from aws_lambda_powertools.event_handler import (
     Response,
     content_types,
 )
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -38,12 +41,26 @@ from inbox.queries.schemas import (
 )
 from pydantic import BaseModel, Field
 
+# Lambda runs this file as the top-level `app` with its directory on the path; tests and the
+# local gateway load it from the repository, so the directory is put on the path for them.
+if str(FilePath(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(FilePath(__file__).resolve().parent))
+
+from routes import api_keys as api_key_routes  # noqa: E402
+from routes import brand as brand_routes  # noqa: E402
+from routes import comments as comment_routes  # noqa: E402
+from routes import conversations as conversation_routes  # noqa: E402
+from routes import members as member_routes  # noqa: E402
+from routes import pages as page_routes  # noqa: E402
+from routes.common import BEARER  # noqa: E402
+
 logger = Logger()
 
 OPENAPI_PATH = "/api/openapi.json"
 LOGIN_PATH = "/api/auth/login"
-_PUBLIC_PATHS = frozenset({OPENAPI_PATH, LOGIN_PATH})
-_BEARER = [{"bearerAuth": []}]
+NEW_PASSWORD_PATH = "/api/auth/new-password"
+_PUBLIC_PATHS = frozenset({OPENAPI_PATH, LOGIN_PATH, NEW_PASSWORD_PATH})
+_BEARER = BEARER
 
 app = APIGatewayHttpResolver(
     enable_validation=True,
@@ -57,7 +74,11 @@ app.configure_openapi(
     title="Facebook Pages inbox API",
     version="1",
     description="Conversations, messages, contacts and pages of one brand's inbox.",
-    security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+    security_schemes={
+        # A member's Cognito token, or an API key (`ik_...`) as the bearer token.
+        "bearerAuth": HTTPBearer(bearerFormat="JWT"),
+        "apiKey": APIKey(name="X-Api-Key", **{"in": APIKeyIn.header}),
+    },
 )
 
 
@@ -88,7 +109,8 @@ def _log_fields(error: InboxError) -> dict[str, Any]:
 
 def authenticate(router: APIGatewayHttpResolver, next_middleware: Any) -> Response:
     if router.current_event.path not in _PUBLIC_PATHS:
-        member = auth.authenticate(router.current_event.headers.get("authorization"))
+        headers = router.current_event.headers
+        member = auth.authenticate(headers.get("authorization"), headers.get("x-api-key"))
         router.append_context(member=member)
         logger.append_keys(member_id=member.member_id)
     return next_middleware(router)
@@ -119,6 +141,13 @@ class LoginResponse(BaseModel):
     expires_in: int
 
 
+class NewPasswordRequest(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    session: str = Field(min_length=20, max_length=4096,
+                         description="The `session` of the `password_change_required` answer.")
+    new_password: str = Field(min_length=12, max_length=256)
+
+
 class ConnectPageRequest(BaseModel):
     access_token: str = Field(min_length=1, max_length=4096,
                               description="A page access token, such as a system user's.")
@@ -130,9 +159,17 @@ def openapi_document() -> Response[str]:
                     body=app.get_openapi_json_schema())
 
 
-@app.post(LOGIN_PATH, summary="Sign in with email and password", tags=["auth"])
+@app.post(LOGIN_PATH, summary="Sign in with email and password", tags=["auth"],
+          description="An invited member's first sign-in answers 403 `password_change_required` "
+                      "with a `session`: send it to /api/auth/new-password with a new password.")
 def login(body: Annotated[LoginRequest, Body()]) -> LoginResponse:
     tokens = auth.sign_in(body.email, body.password)
+    return LoginResponse(**tokens.__dict__)
+
+
+@app.post(NEW_PASSWORD_PATH, summary="Set a new password at first sign-in", tags=["auth"])
+def new_password(body: Annotated[NewPasswordRequest, Body()]) -> LoginResponse:
+    tokens = auth.set_new_password(body.email, body.session, body.new_password)
     return LoginResponse(**tokens.__dict__)
 
 
@@ -209,6 +246,11 @@ def disconnect_page(page_id: Annotated[str, Path(max_length=64)]) -> Response[No
     page_actions.disconnect_page(page_id=page_id, member=current_member(),
                                  graph=graph_client())
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+for _routes in (member_routes, brand_routes, api_key_routes, conversation_routes, page_routes):
+    app.include_router(_routes.router)
+app.include_router(comment_routes.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -132,10 +132,13 @@ def set_new_password(email: str, session: str, new_password: str) -> Tokens:
     except cognito.exceptions.InvalidPasswordException as exc:
         raise PasswordRejected("the new password does not meet the password policy",
                                field="new_password") from exc
+    # Cognito answers an unknown session with NotAuthorized; its emulator (moto) with
+    # ResourceNotFound. Both mean the same to the member: sign in again.
     except (cognito.exceptions.NotAuthorizedException,
             cognito.exceptions.UserNotFoundException,
             cognito.exceptions.CodeMismatchException,
-            cognito.exceptions.ExpiredCodeException) as exc:
+            cognito.exceptions.ExpiredCodeException,
+            cognito.exceptions.ResourceNotFoundException) as exc:
         raise ChallengeExpired("sign in again to get a new session") from exc
 
     if "AuthenticationResult" not in answer:

@@ -158,11 +158,13 @@ def make_user(email: str) -> str:
 
 
 def make_member(member_id: str, *, role: str, email: str, page_ids: set[str] | None = None,
-                active: bool = True) -> Any:
+                active: bool = True, **fields: Any) -> Any:
+    """A member item; `fields` sets routing's (status, reception_limit...)."""
     from inbox.models import MEMBERS_PK, Member, utcnow
 
     member = Member(MEMBERS_PK, member_id, member_id=member_id, email=email, name=email,
-                    role=role, page_ids=page_ids or None, active=active, created_at=utcnow())
+                    role=role, page_ids=page_ids or None, active=active, created_at=utcnow(),
+                    **fields)
     member.save()
     return member
 
@@ -173,22 +175,48 @@ def sign_in(email: str) -> str:
     return auth.sign_in(email, PASSWORD).access_token
 
 
-@pytest.fixture
-def personas(stack: dict[str, str]) -> dict[str, Persona]:
-    """An owner; a supervisor and two agents allowed on page A only."""
-    people = {
-        "owner": ("owner", None),
-        "supervisor": ("supervisor", {PAGE_A}),
-        "agent": ("agent", {PAGE_A}),
-        "other_agent": ("agent", {PAGE_A}),
-    }
+PEOPLE = {
+    "owner": ("owner", None),
+    "supervisor": ("supervisor", {PAGE_A}),
+    "agent": ("agent", {PAGE_A}),
+    "other_agent": ("agent", {PAGE_A}),
+}
+
+
+def make_personas(people: dict[str, tuple[str, set[str] | None]]) -> dict[str, Persona]:
     found = {}
     for name, (role, page_ids) in people.items():
         email = f"{name}@brand.example"
         member_id = make_user(email)
-        make_member(member_id, role=role, email=email, page_ids=page_ids)
+        # Online with room, as a working team is: routing takes them into account.
+        make_member(member_id, role=role, email=email, page_ids=page_ids, status="online",
+                    reception_limit=5)
         found[name] = Persona(name, member_id, email, sign_in(email))
     return found
+
+
+@pytest.fixture
+def personas(stack: dict[str, str]) -> dict[str, Persona]:
+    """An owner; a supervisor and two agents allowed on page A only."""
+    return make_personas(PEOPLE)
+
+
+@pytest.fixture
+def team(stack: dict[str, str]) -> dict[str, Persona]:
+    """The personas and an admin (every page)."""
+    return make_personas({**PEOPLE, "admin": ("admin", None)})
+
+
+def make_api_key(role: str, *, page_ids: set[str] | None = None) -> str:
+    """An API key made by the product's own action; returns the key as shown once."""
+    from inbox.actions.api_keys import do_create_api_key
+    from inbox.models import MEMBERS_PK, Member, utcnow
+
+    creator = Member(MEMBERS_PK, "creator", member_id="creator", email="", name="creator",
+                     role="owner", created_at=utcnow())
+    created = do_create_api_key(creator, name=f"{role} automation", role=role,
+                                page_ids=tuple(sorted(page_ids)) if page_ids else None)
+    return created.presented
 
 
 # Factories ------------------------------------------------------------------------------

@@ -235,6 +235,7 @@ def conversation_out(c: Conversation) -> ConversationOut:
         window=window_of(c.last_inbound_at),
         messenger_conversation_id=c.messenger_conversation_id,
         comment_conversation_ids=sorted(c.comment_conversation_ids or ()),
+        tags=sorted(c.tags or ()),
     )
 
 

@@ -23,4 +23,8 @@ def page_out(p: Page) -> PageOut:
         faq_auto_reply=bool(p.faq_auto_reply),
         reconnect_needed=bool(p.reconnect_needed),
         subscribed_fields=[str(field) for field in p.subscribed_fields or ()],
+        auto_assign=bool(p.auto_assign),
+        unanswered_timeout_seconds=(None if p.unanswered_timeout_seconds is None
+                                    else int(p.unanswered_timeout_seconds)),
+        handover_words=[str(word) for word in p.handover_words or ()],
     )

@@ -77,6 +77,8 @@ class ConversationOut(BaseModel):
     # A private reply links a comment conversation and the person's Messenger one, both ways.
     messenger_conversation_id: str | None = None
     comment_conversation_ids: list[str] = []
+    # Conversation tags, given on close; contact tags are on the contact.
+    tags: list[str] = []
 
 
 class ConversationDetail(ConversationOut):
@@ -150,6 +152,10 @@ class PageOut(BaseModel):
     faq_auto_reply: bool
     reconnect_needed: bool
     subscribed_fields: list[str]
+    auto_assign: bool = True
+    # None: an unanswered conversation is never handed to another member.
+    unanswered_timeout_seconds: int | None = None
+    handover_words: list[str] = []
 
 
 class ConversationList(BaseModel):
@@ -164,4 +170,70 @@ class MessageList(BaseModel):
 
 class PageList(BaseModel):
     items: list[PageOut]
+    next: str | None = None
+
+
+class MemberOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: Literal["owner", "admin", "supervisor", "agent"]
+    # Empty: every page.
+    page_ids: list[str]
+    active: bool
+    status: Literal["online", "away", "offline"]
+    reception_limit: int
+    open_count: int
+    created_at: str | None
+
+
+class MemberList(BaseModel):
+    items: list[MemberOut]
+    next: str | None = None
+
+
+class BrandSettingsOut(BaseModel):
+    # On: an agent sees only their own assigned and closed conversations, and the queue.
+    isolation: bool
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    role: Literal["admin", "supervisor", "agent"]
+    page_ids: list[str]
+    created_at: str | None
+    created_by: str
+    revoked_at: str | None = None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    # The whole key: shown in this answer only, never again.
+    key: str
+
+
+class ApiKeyList(BaseModel):
+    items: list[ApiKeyOut]
+    next: str | None = None
+
+
+class TimelineEntryOut(BaseModel):
+    id: str
+    conversation_id: str
+    # assigned, picked_up, transferred, returned, unanswered, closed, reopened, handed_over
+    kind: str
+    # A member id, an API key's principal id, or `system`.
+    actor: str
+    from_member_id: str | None = None
+    to_member_id: str | None = None
+    note: str | None = None
+    tags: list[str] = []
+    forced: bool = False
+    at: str
+
+
+class TimelineList(BaseModel):
+    items: list[TimelineEntryOut]
     next: str | None = None

@@ -1,0 +1,32 @@
+"""The brand's settings: for now, whether agents see each other's conversations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from inbox.actions import team
+from inbox.queries import team as team_queries
+from inbox.queries.schemas import BrandSettingsOut
+from pydantic import BaseModel
+
+from routes.common import BEARER, current_member
+
+router = Router()
+
+
+class BrandSettingsRequest(BaseModel):
+    isolation: bool
+
+
+@router.get("/api/settings", summary="The brand's settings", tags=["team"], security=BEARER)
+def get_settings() -> BrandSettingsOut:
+    return team_queries.brand_settings(current_member(router))
+
+
+@router.put("/api/settings", summary="Change the brand's settings (owner, admin)",
+            tags=["team"], security=BEARER)
+def put_settings(body: Annotated[BrandSettingsRequest, Body()]) -> BrandSettingsOut:
+    saved = team.check_update_brand_settings(current_member(router), isolation=body.isolation)
+    return team_queries.brand_settings_out(saved)

@@ -1,0 +1,100 @@
+"""Who may act on a comment: a conversation the member cannot see, or a comment outside the
+conversation named, is missing (404), and Facebook is never called."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import PAGE_A
+from tests.comments.helpers import ALEX_PSID, comment, conversation_of, deliver, outsider
+
+ACTIONS = [
+    ("POST", "reply", {"text": "Hello"}),
+    ("POST", "private-reply", {"text": "Hello"}),
+    ("PUT", "like", None),
+    ("DELETE", "like", None),
+    ("PUT", "hidden", None),
+    ("DELETE", "hidden", None),
+    ("DELETE", "", None),
+]
+
+
+def _call(api, token, conversation_id, comment_id, method, action, body):
+    path = f"/api/conversations/{conversation_id}/comments/{comment_id}"
+    return api(method, f"{path}/{action}" if action else path, token=token, body=body)
+
+
+@pytest.mark.parametrize(("method", "action", "body"), ACTIONS)
+def test_a_member_who_cannot_see_the_conversation_gets_404_and_no_graph_call(
+        api, stack, facebook, page_a, method, action, body):
+    comment_id = comment(stack, facebook)
+    stranger = outsider(stack)
+
+    answer = _call(api, stranger.token, conversation_of(), comment_id, method, action, body)
+
+    assert (answer.status, answer.body["code"]) == (404, "not_found")
+    assert facebook.calls == []
+
+
+@pytest.mark.parametrize(("method", "action", "body"), ACTIONS)
+def test_a_comment_of_another_conversation_is_missing_here(api, stack, facebook, page_a,
+                                                           personas, method, action, body):
+    alex_comment = comment(stack, facebook)
+    comment(stack, facebook, person="2500000000000002", text="And a white one?")
+
+    answer = _call(api, personas["owner"].token, conversation_of("2500000000000002"),
+                   alex_comment, method, action, body)
+
+    assert (answer.status, answer.body["code"]) == (404, "not_found")
+    assert facebook.calls == []
+
+
+def test_a_messenger_conversation_has_no_comments(api, stack, facebook, page_a, personas):
+    comment_id = comment(stack, facebook)
+    deliver(stack, facebook.message_body(page_id=PAGE_A, psid=ALEX_PSID, text="Hello"))
+    facebook.reset_calls()
+
+    answer = _call(api, personas["owner"].token, f"m{PAGE_A}_{ALEX_PSID}", comment_id,
+                   "PUT", "like", None)
+
+    assert answer.status == 404
+    assert facebook.calls == []
+
+
+def test_an_agent_on_the_page_may_act_on_a_queued_comment(api, stack, facebook, page_a,
+                                                          personas):
+    from inbox.models import Conversation
+
+    comment_id = comment(stack, facebook)
+    # Queued for anyone on the page, whatever routing did with it on arrival.
+    conversation = Conversation.get(f"CONV#{conversation_of()}", "CONV")
+    conversation.update(actions=[Conversation.status.set("unassigned"),
+                                 Conversation.assignee_id.remove()])
+
+    answer = _call(api, personas["agent"].token, conversation_of(), comment_id, "PUT", "like",
+                   None)
+
+    assert (answer.status, answer.body["liked_by_page"]) == (200, True)
+
+
+def test_a_malformed_comment_id_is_refused_by_validation(api, stack, facebook, page_a,
+                                                         personas):
+    answer = _call(api, personas["owner"].token, conversation_of(), "not-a-comment", "PUT",
+                   "like", None)
+
+    assert answer.status == 422
+    assert facebook.calls == []
+
+
+def test_every_comment_route_is_in_the_openapi_document(api):
+    paths = api("GET", "/api/openapi.json").body["paths"]
+    base = "/api/conversations/{conversation_id}/comments/{comment_id}"
+
+    assert set(paths[base + "/reply"]) == {"post"}
+    assert set(paths[base + "/private-reply"]) == {"post"}
+    assert set(paths[base + "/like"]) == {"put", "delete"}
+    assert set(paths[base + "/hidden"]) == {"put", "delete"}
+    assert set(paths[base]) == {"delete"}
+    reply = paths[base + "/reply"]["post"]
+    schema = reply["requestBody"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/CommentReplyRequest"}

@@ -282,12 +282,23 @@ def do_deactivate_member(actor: Member, target: Member) -> Member:
         _write_keeping_an_owner(target, [Member.active.set(False)])
     routing.do_deactivate_member(target.member_id)
 
-    # Sign-in refused too, not only the API: a deactivated member gets no new tokens.
-    aws.client("cognito-idp").admin_disable_user(
-        UserPoolId=settings_module.settings.user_pool_id, Username=target.email)
+    _disable_sign_in(target)
     logger.info("member deactivated", extra={"member_id": target.member_id,
                                              "by_member_id": actor.member_id})
     return Member.get(MEMBERS_PK, target.member_id)
+
+
+def _disable_sign_in(target: Member) -> None:
+    # Sign-in refused too, not only the API: a deactivated member gets no new tokens.
+    cognito = aws.client("cognito-idp")
+    try:
+        cognito.admin_disable_user(UserPoolId=settings_module.settings.user_pool_id,
+                                   Username=target.email)
+    except cognito.exceptions.UserNotFoundException:
+        # The user was deleted from the pool by hand: nobody can sign in as them anyway,
+        # and the member item alone already refuses their old tokens.
+        logger.warning("deactivated member has no user in the pool",
+                       extra={"member_id": target.member_id})
 
 
 def _write_keeping_an_owner(target: Member, actions: list[Action]) -> None:

@@ -1,0 +1,310 @@
+"""Who may do what (DESIGN "Who sees what"): every route, as every kind of caller.
+
+One table, one row per request, one column per caller. A caller who may not see an object gets
+404 (its existence stays hidden); one who sees it but may not act on it gets 403. Reads come
+first; each writing row acts on objects of its own, so rows do not disturb each other.
+
+The callers: an owner; an admin; a supervisor (page A); an agent (page A) with the brand's
+isolation on, and the same agent with it off; an API key of the supervisor role (page A).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import (
+    PAGE_A,
+    PAGE_B,
+    PAGE_C,
+    make_api_key,
+    make_contact,
+    make_conversation,
+    make_member,
+    make_page,
+)
+
+CALLERS = ("owner", "admin", "supervisor", "agent", "agent_shared", "api_key")
+PEOPLE = ("owner", "admin", "supervisor", "agent", "agent_shared")
+MANAGERS = ("owner", "admin")
+
+
+def expect(default: int, **exceptions: int) -> dict[str, int]:
+    """The answer each caller gets: `default`, but for the callers named."""
+    return {caller: exceptions.get(caller, default) for caller in CALLERS}
+
+
+def managers_only(ok: int = 200) -> dict[str, int]:
+    return {caller: ok if caller in MANAGERS else 403 for caller in CALLERS}
+
+
+# Another agent's conversation, or its contact: hidden from an agent under isolation only.
+ANOTHER_AGENTS = expect(200, agent=404)
+# On page B, where only owners and admins (every page) may look.
+ON_PAGE_B = expect(404, owner=200, admin=200)
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    expected: dict[str, int]
+    body: dict[str, Any] | None = None
+    # The route as the OpenAPI document names it; the coverage test reads it.
+    route: str = ""
+
+
+@dataclass
+class World:
+    ids: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+ROWS = [
+    # Reads -------------------------------------------------------------------------------
+    Row("GET", "/api/conversations", expect(200), route="/api/conversations"),
+    Row("GET", "/api/conversations/queue_a", expect(200),
+        route="/api/conversations/{conversation_id}"),
+    Row("GET", "/api/conversations/bot_a", expect(200)),
+    Row("GET", "/api/conversations/mine", expect(200)),
+    Row("GET", "/api/conversations/theirs", ANOTHER_AGENTS),
+    Row("GET", "/api/conversations/theirs_closed", ANOTHER_AGENTS),
+    Row("GET", "/api/conversations/queue_b", ON_PAGE_B),
+    Row("GET", "/api/conversations/nothing", expect(404)),
+    Row("GET", "/api/conversations/theirs/messages", ANOTHER_AGENTS,
+        route="/api/conversations/{conversation_id}/messages"),
+    Row("GET", "/api/conversations/queue_b/messages", ON_PAGE_B),
+    Row("GET", "/api/conversations/mine/timeline", expect(200),
+        route="/api/conversations/{conversation_id}/timeline"),
+    Row("GET", "/api/conversations/theirs/timeline", ANOTHER_AGENTS),
+    Row("GET", "/api/conversations/queue_b/timeline", ON_PAGE_B),
+    Row("GET", "/api/contacts/k_queue", expect(200), route="/api/contacts/{contact_id}"),
+    Row("GET", "/api/contacts/k_theirs", ANOTHER_AGENTS),
+    Row("GET", "/api/contacts/k_b", ON_PAGE_B),
+    Row("GET", "/api/pages", expect(200), route="/api/pages"),
+    Row("GET", "/api/members", expect(200), route="/api/members"),
+    Row("GET", "/api/members/{other_agent}", expect(200), route="/api/members/{member_id}"),
+    # An API key is no member: it has no "me".
+    Row("GET", "/api/members/me", expect(200, api_key=404)),
+    Row("GET", "/api/settings", expect(200), route="/api/settings"),
+    Row("GET", "/api/api-keys", managers_only(), route="/api/api-keys"),
+    # Routing by hand -----------------------------------------------------------------------
+    Row("POST", "/api/conversations/pick_a/pick-up", expect(200, api_key=403),
+        route="/api/conversations/{conversation_id}/pick-up"),
+    Row("POST", "/api/conversations/queue_b/pick-up", expect(404, owner=200, admin=200,
+                                                             api_key=403)),
+    # Someone else holds it: a conflict for whoever sees it.
+    Row("POST", "/api/conversations/theirs_pick/pick-up", expect(409, agent=404, api_key=403)),
+    Row("POST", "/api/conversations/mine_t/transfer", expect(200),
+        {"to_member_id": "{other_agent}", "note": "over to you"},
+        route="/api/conversations/{conversation_id}/transfer"),
+    Row("POST", "/api/conversations/theirs_t/transfer", expect(200, agent=404, agent_shared=403),
+        {"to_member_id": "{owner}"}),
+    Row("POST", "/api/conversations/mine_q/transfer", expect(200), {"to_member_id": None}),
+    Row("POST", "/api/conversations/mine_f/transfer",
+        expect(200, agent=403, agent_shared=403),
+        {"to_member_id": "{full}", "force": True}),
+    # Refused with the member and the limit, for whoever may see it.
+    Row("POST", "/api/conversations/mine_full/transfer", expect(409),
+        {"to_member_id": "{full}"}),
+    Row("POST", "/api/conversations/mine_c/close", expect(200), {"tags": ["done"]},
+        route="/api/conversations/{conversation_id}/close"),
+    Row("POST", "/api/conversations/theirs_c/close", expect(200, agent=404, agent_shared=403),
+        {"tags": []}),
+    Row("POST", "/api/conversations/queue_c/close", expect(200, agent=403, agent_shared=403),
+        {"tags": ["spam"]}),
+    Row("POST", "/api/conversations/mine_closed/reopen", expect(200, api_key=403),
+        route="/api/conversations/{conversation_id}/reopen"),
+    Row("POST", "/api/conversations/theirs_closed/reopen", expect(200, agent=404, api_key=403)),
+    # The team, keys, settings and pages ---------------------------------------------------
+    Row("POST", "/api/members", managers_only(), {"email": "new@brand.example", "role": "agent"},
+        route="/api/members"),
+    Row("PATCH", "/api/members/{other_agent}", managers_only(), {"reception_limit": 20},
+        route="/api/members/{member_id}"),
+    Row("DELETE", "/api/members/{leaver}", managers_only(), route="/api/members/{member_id}"),
+    Row("PUT", "/api/members/me/status", expect(200, api_key=403), {"status": "online"},
+        route="/api/members/me/status"),
+    Row("POST", "/api/api-keys", managers_only(), {"name": "CRM", "role": "agent"},
+        route="/api/api-keys"),
+    Row("DELETE", "/api/api-keys/{spare_key}", managers_only(),
+        route="/api/api-keys/{key_id}"),
+    Row("PUT", "/api/settings", managers_only(), {"isolation": "{isolation}"},
+        route="/api/settings"),
+    Row("PATCH", "/api/pages/{page_a}", managers_only(), {"unanswered_timeout_seconds": 600},
+        route="/api/pages/{page_id}"),
+    Row("PATCH", "/api/pages/{page_b}", managers_only(), {"handover_words": ["person"]}),
+    # The role is checked before the page: 403, not a revealing 404 or a Facebook call.
+    Row("POST", "/api/pages", managers_only(422), {"access_token": "not-a-page-token"},
+        route="/api/pages"),
+    Row("DELETE", "/api/pages/{page_c}", managers_only(404), route="/api/pages/{page_id}"),
+]
+# The tags of the routes this table answers for; other suites cover replies and the catalog.
+TABLE_TAGS = {"conversations", "contacts", "pages", "team", "routing"}
+
+
+def _format(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        found = ids[value[1:-1]]
+        return {"true": True, "false": False}.get(found, found)
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, list):
+        return [_format(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: _format(v, ids) for k, v in value.items()}
+    return value
+
+
+@pytest.fixture
+def world(api, team, facebook) -> World:
+    """Pages A and B; conversations in every state, held by whom the rows need."""
+    from inbox.actions import routing
+    from inbox.models import MEMBERS_PK, Member
+
+    make_page(PAGE_A, "Shop A")
+    make_page(PAGE_B, "Shop B")
+    agent, other = team["agent"].member_id, team["other_agent"].member_id
+    # Room enough for every row's assignment; `full` has none left, for the limit rows.
+    for persona in team.values():
+        Member.get(MEMBERS_PK, persona.member_id).update(
+            actions=[Member.reception_limit.set(20)])
+    make_member("full", role="agent", email="full@brand.example", page_ids={PAGE_A},
+                status="online", reception_limit=1)
+    make_member("leaver", role="agent", email="leaver@brand.example", page_ids={PAGE_A})
+
+    waiting = ["queue_a", "pick_a", "theirs_pick", "queue_c", "mine", "mine_t", "mine_q",
+               "mine_f", "mine_full", "mine_c", "mine_closed", "theirs", "theirs_t",
+               "theirs_c", "theirs_closed", "full_holds"]
+    for n, cid in enumerate(waiting):
+        make_conversation(cid, page_id=PAGE_A, activity_ms=1767225600000 + n,
+                          contact_id="k_" + cid)
+    make_conversation("bot_a", page_id=PAGE_A, status="bot")
+    make_conversation("queue_b", page_id=PAGE_B, contact_id="k_b")
+    for cid in ("mine", "mine_t", "mine_q", "mine_f", "mine_full", "mine_c", "mine_closed"):
+        routing.do_pick_up(cid, agent)
+    for cid in ("theirs", "theirs_pick", "theirs_t", "theirs_c", "theirs_closed"):
+        routing.do_pick_up(cid, other)
+    routing.do_pick_up("full_holds", "full")
+    routing.do_close("mine_closed", actor=agent)
+    routing.do_close("theirs_closed", actor=other)
+
+    make_contact("k_queue", page_id=PAGE_A, conversation_ids={"queue_a"}, tags={"vip"},
+                 phone="+1 555 0100")
+    make_contact("k_theirs", page_id=PAGE_A, name="Secret Sam",
+                 conversation_ids={"theirs"}, tags={"vip"}, phone="+1 555 0199")
+    make_contact("k_b", page_id=PAGE_B, conversation_ids={"queue_b"}, tags={"vip"},
+                 phone="+1 555 0199")
+
+    spare = make_api_key("agent").split("_")[1]
+    key = make_api_key("supervisor", page_ids={PAGE_A})
+    ids = {name: p.member_id for name, p in team.items()}
+    ids.update(full="full", leaver="leaver", spare_key=spare, page_a=PAGE_A, page_b=PAGE_B,
+               page_c=PAGE_C)
+    credentials = {name: {"token": team[name].token} for name in MANAGERS + ("supervisor",)}
+    credentials["agent"] = credentials["agent_shared"] = {"token": team["agent"].token}
+    credentials["api_key"] = {"headers": {"x-api-key": key}}
+    return World(ids=ids, tokens=credentials)
+
+
+def set_isolation(caller: str) -> str:
+    from inbox.models import BRAND_PK, SETTINGS_SK, BrandSettings
+
+    isolation = caller != "agent_shared"
+    BrandSettings(BRAND_PK, SETTINGS_SK, isolation=isolation).save()
+    return "true" if isolation else "false"
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_every_route_answers_each_caller_as_design_says(api, world, caller):
+    world.ids["isolation"] = set_isolation(caller)
+    wrong = []
+
+    for row in ROWS:
+        path = row.path.format(**world.ids)
+        body = _format(row.body, world.ids) if row.body is not None else None
+        answer = api(row.method, path, body=body, **world.tokens[caller])
+        if answer.status != row.expected[caller]:
+            wrong.append((row.method, row.path, answer.status, row.expected[caller],
+                          (answer.body or {}).get("code")))
+
+    assert wrong == []
+
+
+def test_the_table_covers_every_route_of_the_document(api):
+    document = api("GET", "/api/openapi.json").body
+    public = {"/api/auth/login", "/api/auth/new-password"}
+    routes = {(method.upper(), path) for path, item in document["paths"].items()
+              for method, operation in item.items()
+              if path not in public and set(operation.get("tags", [])) & TABLE_TAGS}
+
+    covered = {(row.method, row.route) for row in ROWS if row.route}
+
+    assert routes - covered == set()
+
+
+def test_a_transfer_past_the_limit_names_the_member_and_the_limit(api, world):
+    set_isolation("owner")
+
+    answer = api("POST", "/api/conversations/mine_full/transfer",
+                 body={"to_member_id": "full"}, **world.tokens["supervisor"])
+
+    assert answer.status == 409
+    assert (answer.body["code"], answer.body["member_id"], answer.body["limit"]) == (
+        "reception_limit_reached", "full", 1)
+
+
+# Lists and filters never leak -----------------------------------------------------------------
+
+FILTERS = [
+    {},
+    {"status": "assigned,closed"},
+    {"assignee_id": "{other_agent}"},
+    {"contact_name": "secret"},
+    {"contact_tag": "vip"},
+    {"phone": "+1 555 0199"},
+    {"page_id": "{page_b}"},
+    {"channel": "messenger", "limit": "2"},
+]
+
+
+def visible(caller: str, conversation: dict[str, Any], ids: dict[str, str]) -> bool:
+    """DESIGN "Who sees what", written out apart from the code under test."""
+    if caller in MANAGERS:
+        return True
+    if conversation["page_id"] != PAGE_A:
+        return False
+    if caller in ("supervisor", "api_key") or caller == "agent_shared":
+        return True
+    return (conversation["status"] in ("bot", "unassigned")
+            or conversation["assignee_id"] == ids["agent"])
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_lists_and_filters_show_only_what_the_caller_may_see(api, world, caller):
+    world.ids["isolation"] = set_isolation(caller)
+    everything = api("GET", "/api/conversations", query={"limit": "100"},
+                     token=world.tokens["owner"]["token"]).body["items"]
+    truth = {c["id"]: c for c in everything}
+    allowed = {cid for cid, c in truth.items() if visible(caller, c, world.ids)}
+
+    for raw in FILTERS:
+        query = {k: _format(v, world.ids) for k, v in raw.items()}
+        seen, cursor = [], None
+        while True:
+            page = api("GET", "/api/conversations", **world.tokens[caller],
+                       query={**query, **({"cursor": cursor} if cursor else {})})
+            assert page.status == 200, (query, page.body)
+            seen += [c["id"] for c in page.body["items"]]
+            cursor = page.body["next"]
+            if cursor is None:
+                break
+        assert set(seen) <= allowed, (query, set(seen) - allowed)
+        if not query:
+            assert set(seen) == allowed
+
+    for contact, conversation in (("k_queue", "queue_a"), ("k_theirs", "theirs"),
+                                  ("k_b", "queue_b")):
+        answer = api("GET", f"/api/contacts/{contact}", **world.tokens[caller])
+        assert answer.status == (200 if conversation in allowed else 404), contact

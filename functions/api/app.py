@@ -48,10 +48,12 @@ if str(FilePath(__file__).resolve().parent) not in sys.path:
 
 from routes import api_keys as api_key_routes  # noqa: E402
 from routes import brand as brand_routes  # noqa: E402
+from routes import catalog as catalog_routes  # noqa: E402
 from routes import comments as comment_routes  # noqa: E402
 from routes import conversations as conversation_routes  # noqa: E402
 from routes import members as member_routes  # noqa: E402
 from routes import pages as page_routes  # noqa: E402
+from routes import replies as reply_routes  # noqa: E402
 from routes.common import BEARER  # noqa: E402
 
 logger = Logger()
@@ -251,6 +253,8 @@ def disconnect_page(page_id: Annotated[str, Path(max_length=64)]) -> Response[No
 for _routes in (member_routes, brand_routes, api_key_routes, conversation_routes, page_routes):
     app.include_router(_routes.router)
 app.include_router(comment_routes.router)
+app.include_router(reply_routes.router)
+app.include_router(catalog_routes.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -44,8 +44,8 @@ def test_reply_is_posted_under_the_comment_and_stored_sent(api, stack, facebook,
     alias = CommentAlias.get(comment_pk(new_id), COMMENT_SK)
     assert (alias.conversation_id, alias.message_sk) == (conversation_of(),
                                                          sk_from_message_id(reply["id"]))
-    assert names(published) == ["message.created", "message.updated"]
-    assert published[1].detail["send_status"] == "sent"
+    assert names(published) == ["message.created", "message.status_changed"]
+    assert (published[1].detail["status"], published[1].detail["facebook_id"]) == ("sent", new_id)
     shown = messages(api, owner.token, conversation_of())
     assert [(m["facebook_id"], m["direction"]) for m in shown] == [
         (comment_id, "in"), (new_id, "out")]
@@ -104,10 +104,11 @@ def test_a_reply_facebook_refuses_is_kept_failed_with_the_refusal(api, stack, fa
     assert (failed["status"], failed["facebook_id"]) == ("failed", None)
     assert failed["send_error"] == {"code": "graph_permission_missing",
                                     "message": "the page token lacks a permission",
-                                    "graph_code": 200, "graph_subcode": None}
+                                    "graph_code": 200, "graph_subcode": None,
+                                    "http_status": 403}
     assert len(facebook.calls) == 1
-    assert names(published) == ["message.created", "message.updated"]
-    assert published[1].detail["send_status"] == "failed"
+    assert names(published) == ["message.created", "message.status_changed"]
+    assert (published[1].detail["status"], published[1].detail["graph_code"]) == ("failed", 200)
 
 
 def test_a_short_rate_limit_is_waited_out_and_the_reply_sent(api, stack, facebook, page_a,

@@ -53,6 +53,7 @@ from inbox.models import (
     conversation_pk,
     message_id_from_sk,
     message_sk,
+    sk_from_message_id,
 )
 from inbox.publish import EventOutbox
 from inbox.queries.schemas import iso_from_ms
@@ -145,7 +146,11 @@ def check_reply_to_comment(member: Member, conversation_id: str, comment_id: str
 
 
 def do_reply_to_comment(target: CommentTarget, *, text: str) -> Message:
-    """Store the reply `pending`, post it, then mark it `sent` (with its alias) or `failed`."""
+    """Store the reply `pending`, post it, then mark it `sent` (with its alias) or `failed`.
+
+    Writes: the message (1 unit) and the conversation's activity (1, plus 2 for re-keying
+    the list index), then the alias and the outcome in one transaction (4). One Graph call.
+    """
     outbox = EventOutbox()
     reply = _store_pending_reply(target, text, outbox)
 
@@ -153,15 +158,15 @@ def do_reply_to_comment(target: CommentTarget, *, text: str) -> Message:
         answer = page_graph_call(target.page.page_id, "POST", f"{target.comment_id}/comments",
                                  page=target.page, message=text)
     except GraphError as exc:
-        _record_failure(reply, exc, outbox)
+        _record_failure(reply, target.page.page_id, exc, outbox)
         outbox.flush()
         exc.fields["message_id"] = message_id_from_sk(reply.sk)
         raise
 
     reply = _mark_reply_sent(reply, str(answer["id"]))
-    outbox.add(event_names.MESSAGE_UPDATED, conversation_id=reply.conversation_id,
+    outbox.add(event_names.MESSAGE_STATUS_CHANGED, conversation_id=reply.conversation_id,
                page_id=target.page.page_id, message_id=message_id_from_sk(reply.sk),
-               facebook_id=reply.facebook_id, change="send_status", send_status="sent")
+               status="sent", facebook_id=reply.facebook_id)
     outbox.flush()
     logger.info("comment reply sent", extra={"conversation_id": reply.conversation_id,
                                              "message_id": message_id_from_sk(reply.sk),
@@ -233,17 +238,18 @@ def _cancelled_by_condition(exc: TransactWriteError) -> bool:
 
 
 def _send_error(exc: GraphError) -> dict[str, Any]:
+    # The shape Messenger sends keep (actions/outbound.py), so the inbox shows both alike.
     return {"code": exc.code, "message": exc.message,
-            "graph_code": exc.fields.get("graph_code"),
-            "graph_subcode": exc.fields.get("graph_subcode")}
+            **{k: v for k, v in exc.fields.items()
+               if k in ("graph_code", "graph_subcode", "http_status", "retry_after", "reason")}}
 
 
-def _record_failure(reply: Message, exc: GraphError, outbox: EventOutbox) -> None:
+def _record_failure(reply: Message, page_id: str, exc: GraphError, outbox: EventOutbox) -> None:
     reply.update(actions=[Message.send_status.set("failed"),
                           Message.send_error.set(_send_error(exc))])
-    outbox.add(event_names.MESSAGE_UPDATED, conversation_id=reply.conversation_id,
-               message_id=message_id_from_sk(reply.sk), change="send_status",
-               send_status="failed", error_code=exc.code)
+    outbox.add(event_names.MESSAGE_STATUS_CHANGED, conversation_id=reply.conversation_id,
+               page_id=page_id, message_id=message_id_from_sk(reply.sk), status="failed",
+               error_code=exc.code, graph_code=exc.fields.get("graph_code"))
     logger.warning("comment reply failed", extra={
         "conversation_id": reply.conversation_id, "message_id": message_id_from_sk(reply.sk),
         "code": exc.code, "graph_code": exc.fields.get("graph_code")})
@@ -309,6 +315,10 @@ def do_private_reply(target: CommentTarget, *, text: str) -> Message:
     The Messenger conversation is known only from Facebook's answer (`recipient_id` is the
     person's PSID), so the message is stored after the call, under the key its `metadata`
     names; the echo then finds it. It is created with its contact when it is the first.
+
+    Writes: the claim and the outcome on the comment (2 units), the message with its
+    conversation's activity as ingestion writes them (4, more for a new conversation), and
+    the two links (2). One Graph call.
     """
     outbox = EventOutbox()
     at = now_ms()
@@ -381,7 +391,7 @@ def _store_private_reply(target: CommentTarget, at: int, local_id: str, text: st
                                  name_hint=target.conversation.contact_name)
     message = Message(
         conversation_pk(thread.conversation_id),
-        "MSG#" + local_id,
+        sk_from_message_id(local_id),
         conversation_id=thread.conversation_id,
         facebook_id=str(answer["message_id"]),
         direction="out",

@@ -1215,6 +1215,29 @@ def _add_control_routes(app: Flask, sandbox: Sandbox) -> None:
             return jsonify({"error": str(exc)}), 400
         return jsonify({"success": True})
 
+    @app.post("/_sandbox/messenger/last-message")
+    def last_message() -> Response:
+        # Play a person whose last message is old: {page_id, psid, hours_ago}.
+        data = payload()
+        at = _now_ms() - int(float(data.get("hours_ago", 0)) * 3600 * 1000)
+        sandbox.set_last_message(str(data["page_id"]), str(data["psid"]), at)
+        return jsonify({"success": True, "at": at})
+
+    @app.post("/_sandbox/messenger/unavailable")
+    def unavailable() -> Response:
+        data = payload()
+        sandbox.set_unavailable(str(data["page_id"]), str(data["psid"]),
+                                bool(data.get("unavailable", True)))
+        return jsonify({"success": True})
+
+    @app.post("/_sandbox/send-failures")
+    def send_failures() -> Response:
+        # Refuse the next Send API calls: {code, message, subcode?, calls?}.
+        data = payload()
+        sandbox.fail_sends(int(data["code"]), str(data.get("message") or "(#2) Failure"),
+                           subcode=data.get("subcode"), calls=int(data.get("calls", 1)))
+        return jsonify({"success": True})
+
     @app.post("/_sandbox/permissions/revoke")
     def revoke_permission() -> Response:
         data = payload()

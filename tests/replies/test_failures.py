@@ -209,3 +209,32 @@ def test_a_reply_costs_three_writes_one_graph_call_and_two_events(api, personas,
         "GetItem", "GetItem", "GetItem"]
     assert len(facebook.calls) == 1
     assert [e.name for e in published] == ["message.created", "message.status_changed"]
+
+
+
+def test_the_sandbox_takes_messenger_faults_over_http():
+    """`make dev` users play the same faults through the sandbox's control routes."""
+    from infra.local.sandbox import create_sandbox, page_token_for, sandbox_of
+
+    app = create_sandbox(app_secret="s")
+    client, state = app.test_client(), sandbox_of(app)
+    token = page_token_for("100000000000001")
+    send = {"recipient": {"id": PSID}, "messaging_type": "RESPONSE",
+            "message": {"text": "Hi"}}
+
+    client.post("/_sandbox/messenger/last-message",
+                json={"page_id": "100000000000001", "psid": PSID, "hours_ago": 30})
+    late = client.post(f"/v25.0/me/messages?access_token={token}", json=send)
+    client.post("/_sandbox/messenger/last-message",
+                json={"page_id": "100000000000001", "psid": PSID, "hours_ago": 1})
+    client.post("/_sandbox/send-failures", json={"code": 100, "message": "(#100) Bad"})
+    refused = client.post(f"/v25.0/me/messages?access_token={token}", json=send)
+    client.post("/_sandbox/messenger/unavailable",
+                json={"page_id": "100000000000001", "psid": PSID})
+    blocked = client.post(f"/v25.0/me/messages?access_token={token}", json=send)
+
+    assert (late.status_code, late.json["error"]["error_subcode"]) == (400, 2018278)
+    assert refused.json["error"]["code"] == 100
+    assert (blocked.json["error"]["code"], blocked.json["error"]["error_subcode"]) == (
+        551, 1545041)
+    assert state.outbox == []

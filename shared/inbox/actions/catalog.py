@@ -95,7 +95,7 @@ def check_update_product(member: Member, product_id: str, data: ProductInput) ->
     existing = get_product(member, product_id)
     data.product_id = product_id
     clean = check_product(data)
-    return do_save_product(clean, created=False, created_at=existing.created_at)
+    return do_save_product(clean, created=False, created_at=int(existing.created_at))
 
 
 def check_delete_product(member: Member, product_id: str) -> None:

@@ -227,7 +227,7 @@ def _record_outbound_activity(conversation: Conversation, message: Message) -> N
             actions=[
                 Conversation.last_message_sk.set(message.sk),
                 Conversation.last_activity_at.set(message.created_at),
-                Conversation.gsi1sk.set(activity_key(message.created_at,
+                Conversation.gsi1sk.set(activity_key(int(message.created_at),
                                                      conversation.conversation_id or "")),
                 Conversation.last_message_preview.set(preview),
                 Conversation.last_message_direction.set("out"),

@@ -525,6 +525,8 @@ def check_create_upload(member: Member, *, content_type: str, filename: str,
         ExpiresIn=UPLOAD_URL_SECONDS,
     )
     kind = content_type.split("/", 1)[0]
+    logger.info("upload issued", extra={"member_id": member.member_id, "media_key": key,
+                                        "size": size})
     return Upload(upload_url=post["url"], fields=dict(post["fields"]),
                   media_url=f"s3://{bucket}/{key}",
                   attachment_type=kind if kind in ("image", "audio", "video") else "file",

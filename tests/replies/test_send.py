@@ -61,7 +61,15 @@ def test_text_reply_is_sent_as_a_response_and_stored_sent(api, personas, faceboo
 
 
 def test_the_conversation_shows_the_reply_as_its_latest(api, personas, conversation):
+    from inbox.models import CONVERSATION_SK, Conversation, conversation_pk
+
+    assert Conversation.get(conversation_pk(CONVERSATION), CONVERSATION_SK).awaiting_reply_since
+
     reply(api, personas["agent"], {"text": "On its way"})
+
+    # The contact has an answer: routing's unanswered hand-back no longer applies.
+    assert Conversation.get(conversation_pk(CONVERSATION),
+                            CONVERSATION_SK).awaiting_reply_since is None
 
     shown = api("GET", f"/api/conversations/{CONVERSATION}", token=personas["agent"].token)
 

@@ -222,6 +222,10 @@ def _record_outbound_activity(conversation: Conversation, message: Message) -> N
     """Show the reply as the conversation's latest (1 unit, plus 2 for the list index)."""
     preview = message.text[:PREVIEW_LENGTH] if message.text else (
         f"[{message.attachments[0].type}]" if message.attachments else "[message]")
+    # The contact no longer waits for an answer (routing's unanswered hand-back reads this);
+    # part of the same write, so it costs nothing more.
+    answered = ([Conversation.awaiting_reply_since.remove()]
+                if conversation.awaiting_reply_since is not None else [])
     try:
         conversation.update(
             actions=[
@@ -231,6 +235,7 @@ def _record_outbound_activity(conversation: Conversation, message: Message) -> N
                                                      conversation.conversation_id or "")),
                 Conversation.last_message_preview.set(preview),
                 Conversation.last_message_direction.set("out"),
+                *answered,
             ],
             # A message stored since (an inbound one, usually) stays the latest.
             condition=Conversation.last_message_sk.does_not_exist()

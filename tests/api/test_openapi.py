@@ -63,3 +63,28 @@ def test_cors_headers_are_on_errors_too(api):
 
     assert answer.status == 401
     assert "Access-Control-Allow-Origin" in answer.headers
+
+
+def test_a_request_off_the_document_is_answered_as_the_document_says(api):
+    # The document's 422 (HTTPValidationError) requires loc, msg and type on each error.
+    answer = api("POST", "/api/auth/login", body={"email": "a@b.example", "password": 5})
+
+    assert answer.status == 422
+    assert answer.body["code"] == "invalid_input"
+    (error,) = answer.body["detail"]
+    assert (error["loc"], error["type"]) == (["body", "password"], "string_type")
+    assert error["msg"]
+
+
+def test_a_body_that_is_not_utf8_is_a_client_error(api):
+    from functions.api.app import handler
+
+    from tests.api.conftest import _lambda_context, http_event
+
+    event = http_event("POST", "/api/auth/login", body={})
+    # Base64 of the bytes ff 81 ff: not UTF-8, as schemathesis sent it.
+    event.update(body="/4H/", isBase64Encoded=True)
+
+    answer = handler(event, _lambda_context())
+
+    assert answer["statusCode"] == 400

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,8 +66,9 @@ STALE_CLAIM_MS = 60 * 1000
 # Refusals after which asking Facebook again cannot succeed: the claim is kept as `refused`.
 _FINAL_REFUSALS = (GraphAlreadyReplied, GraphCannotReply)
 
-# Replaced by tests to pin time.
-now_ms: Callable[[], int] = lambda: int(time.time() * 1000)  # noqa: E731
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 @dataclass(frozen=True)

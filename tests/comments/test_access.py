@@ -98,3 +98,22 @@ def test_every_comment_route_is_in_the_openapi_document(api):
     reply = paths[base + "/reply"]["post"]
     schema = reply["requestBody"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/CommentReplyRequest"}
+
+
+def test_an_agent_gets_404_for_a_comment_conversation_another_agent_holds(
+        api, stack, facebook, page_a, personas):
+    from inbox.models import Conversation
+
+    comment_id = comment(stack, facebook)
+    conversation = Conversation.get(f"CONV#{conversation_of()}", "CONV")
+    # Isolation (on by default): an agent sees only the conversations they hold.
+    conversation.update(actions=[Conversation.status.set("assigned"),
+                                 Conversation.assignee_id.set(
+                                     personas["other_agent"].member_id)])
+    facebook.reset_calls()
+
+    answer = _call(api, personas["agent"].token, conversation_of(), comment_id, "DELETE", "",
+                   None)
+
+    assert answer.status == 404
+    assert facebook.calls == []

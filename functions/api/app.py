@@ -29,7 +29,6 @@ from inbox import settings as settings_module
 from inbox.actions import pages as page_actions
 from inbox.errors import InboxError
 from inbox.facebook.graph import GraphClient
-from inbox.models import Member
 from inbox.queries import contacts, conversations, messages, pages
 from inbox.queries.conversations import ConversationFilters
 from inbox.queries.schemas import (
@@ -55,7 +54,7 @@ from routes import conversations as conversation_routes  # noqa: E402
 from routes import members as member_routes  # noqa: E402
 from routes import pages as page_routes  # noqa: E402
 from routes import replies as reply_routes  # noqa: E402
-from routes.common import BEARER  # noqa: E402
+from routes.common import BEARER, bind_member, current_member  # noqa: E402
 
 logger = Logger()
 
@@ -133,16 +132,16 @@ def authenticate(router: APIGatewayHttpResolver, next_middleware: Any) -> Respon
     if router.current_event.path not in _PUBLIC_PATHS:
         headers = router.current_event.headers
         member = auth.authenticate(headers.get("authorization"), headers.get("x-api-key"))
-        router.append_context(member=member)
+        bind_member(member)
         logger.append_keys(member_id=member.member_id)
+    else:
+        bind_member(None)
     return next_middleware(router)
 
 
 app.use(middlewares=[authenticate])
 
 
-def current_member() -> Member:
-    return app.context["member"]
 
 
 def graph_client() -> GraphClient:

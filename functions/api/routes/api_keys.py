@@ -26,14 +26,14 @@ class CreateApiKeyRequest(BaseModel):
 @router.get("/api/api-keys", summary="The brand's API keys (owner, admin)", tags=["team"],
             security=BEARER)
 def list_keys() -> ApiKeyList:
-    return team_queries.list_api_keys(current_member(router))
+    return team_queries.list_api_keys(current_member())
 
 
 @router.post("/api/api-keys", summary="Create an API key; the key is shown in this answer "
              "only (owner, admin)", tags=["team"], security=BEARER)
 def create_key(body: Annotated[CreateApiKeyRequest, Body()]) -> ApiKeyCreated:
     created = api_keys.check_create_api_key(
-        current_member(router), name=body.name, role=body.role,
+        current_member(), name=body.name, role=body.role,
         page_ids=tuple(body.page_ids) if body.page_ids else None)
     return ApiKeyCreated(**team_queries.api_key_out(created.key).model_dump(),
                          key=created.presented)
@@ -42,5 +42,5 @@ def create_key(body: Annotated[CreateApiKeyRequest, Body()]) -> ApiKeyCreated:
 @router.delete("/api/api-keys/<key_id>", summary="Revoke an API key (owner, admin)",
                tags=["team"], security=BEARER)
 def revoke_key(key_id: Annotated[str, Path(min_length=1, max_length=64)]) -> ApiKeyOut:
-    return team_queries.api_key_out(api_keys.check_revoke_api_key(current_member(router),
+    return team_queries.api_key_out(api_keys.check_revoke_api_key(current_member(),
                                                                   key_id))

@@ -22,11 +22,11 @@ class BrandSettingsRequest(BaseModel):
 
 @router.get("/api/settings", summary="The brand's settings", tags=["team"], security=BEARER)
 def get_settings() -> BrandSettingsOut:
-    return team_queries.brand_settings(current_member(router))
+    return team_queries.brand_settings(current_member())
 
 
 @router.put("/api/settings", summary="Change the brand's settings (owner, admin)",
             tags=["team"], security=BEARER)
 def put_settings(body: Annotated[BrandSettingsRequest, Body()]) -> BrandSettingsOut:
-    saved = team.check_update_brand_settings(current_member(router), isolation=body.isolation)
+    saved = team.check_update_brand_settings(current_member(), isolation=body.isolation)
     return team_queries.brand_settings_out(saved)

@@ -81,19 +81,19 @@ def _out(product: Any) -> ProductOut:
 @router.get("/api/catalog/products", summary="The product catalog", tags=["catalog"],
             security=BEARER)
 def list_products() -> ProductList:
-    return ProductList(items=[_out(p) for p in catalog.list_products(current_member(router))])
+    return ProductList(items=[_out(p) for p in catalog.list_products(current_member())])
 
 
 @router.get("/api/catalog/products/<product_id>", summary="One product", tags=["catalog"],
             security=BEARER)
 def get_product(product_id: Annotated[str, _ID]) -> ProductOut:
-    return _out(catalog.get_product(current_member(router), product_id))
+    return _out(catalog.get_product(current_member(), product_id))
 
 
 @router.post("/api/catalog/products", summary="Add a product", tags=["catalog"],
              security=BEARER)
 def create_product(body: Annotated[ProductIn, Body()]) -> Response[Any]:
-    product = catalog.check_create_product(current_member(router), _input(body))
+    product = catalog.check_create_product(current_member(), _input(body))
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
                     body=_out(product).model_dump_json())
 
@@ -102,19 +102,19 @@ def create_product(body: Annotated[ProductIn, Body()]) -> Response[Any]:
             tags=["catalog"], security=BEARER)
 def update_product(product_id: Annotated[str, _ID],
                    body: Annotated[ProductIn, Body()]) -> ProductOut:
-    return _out(catalog.check_update_product(current_member(router), product_id, _input(body)))
+    return _out(catalog.check_update_product(current_member(), product_id, _input(body)))
 
 
 @router.delete("/api/catalog/products/<product_id>", summary="Delete a product",
                tags=["catalog"], security=BEARER)
 def delete_product(product_id: Annotated[str, _ID]) -> Response[None]:
-    catalog.check_delete_product(current_member(router), product_id)
+    catalog.check_delete_product(current_member(), product_id)
     return no_content()
 
 
 @router.post("/api/catalog/import", summary="Create or replace products from CSV",
              tags=["catalog"], security=BEARER)
 def import_products(body: Annotated[ImportRequest, Body()]) -> ImportOut:
-    result = catalog.check_import_csv(current_member(router), body.csv)
+    result = catalog.check_import_csv(current_member(), body.csv)
     return ImportOut(created=result.created, updated=result.updated,
                      errors=[ImportRowError(**e) for e in result.errors])

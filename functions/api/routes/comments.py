@@ -51,7 +51,7 @@ def _out(message: Message) -> MessageOut:
              tags=_TAGS, security=BEARER)
 def reply_to_comment(conversation_id: ConversationId, comment_id: CommentId,
                      body: Annotated[CommentReplyRequest, Body()]) -> MessageOut:
-    return _out(comments.check_reply_to_comment(current_member(router), conversation_id,
+    return _out(comments.check_reply_to_comment(current_member(), conversation_id,
                                                 comment_id, text=body.text))
 
 
@@ -60,21 +60,21 @@ def reply_to_comment(conversation_id: ConversationId, comment_id: CommentId,
              tags=_TAGS, security=BEARER)
 def private_reply(conversation_id: ConversationId, comment_id: CommentId,
                   body: Annotated[PrivateReplyRequest, Body()]) -> MessageOut:
-    return _out(comments.check_private_reply(current_member(router), conversation_id,
+    return _out(comments.check_private_reply(current_member(), conversation_id,
                                              comment_id, text=body.text))
 
 
 @router.put(_COMMENT + "/like", summary="Like a comment as the page", tags=_TAGS,
             security=BEARER)
 def like_comment(conversation_id: ConversationId, comment_id: CommentId) -> MessageOut:
-    return _out(comments.check_like_comment(current_member(router), conversation_id,
+    return _out(comments.check_like_comment(current_member(), conversation_id,
                                             comment_id, liked=True))
 
 
 @router.delete(_COMMENT + "/like", summary="Take back the page's like of a comment",
                tags=_TAGS, security=BEARER)
 def unlike_comment(conversation_id: ConversationId, comment_id: CommentId) -> MessageOut:
-    return _out(comments.check_like_comment(current_member(router), conversation_id,
+    return _out(comments.check_like_comment(current_member(), conversation_id,
                                             comment_id, liked=False))
 
 
@@ -82,18 +82,18 @@ def unlike_comment(conversation_id: ConversationId, comment_id: CommentId) -> Me
             summary="Hide a comment (its author and their friends still see it)",
             tags=_TAGS, security=BEARER)
 def hide_comment(conversation_id: ConversationId, comment_id: CommentId) -> MessageOut:
-    return _out(comments.check_hide_comment(current_member(router), conversation_id,
+    return _out(comments.check_hide_comment(current_member(), conversation_id,
                                             comment_id, hidden=True))
 
 
 @router.delete(_COMMENT + "/hidden", summary="Unhide a comment", tags=_TAGS, security=BEARER)
 def unhide_comment(conversation_id: ConversationId, comment_id: CommentId) -> MessageOut:
-    return _out(comments.check_hide_comment(current_member(router), conversation_id,
+    return _out(comments.check_hide_comment(current_member(), conversation_id,
                                             comment_id, hidden=False))
 
 
 @router.delete(_COMMENT, summary="Delete a comment on Facebook (the inbox keeps it, marked)",
                tags=_TAGS, security=BEARER)
 def delete_comment(conversation_id: ConversationId, comment_id: CommentId) -> MessageOut:
-    return _out(comments.check_delete_comment(current_member(router), conversation_id,
+    return _out(comments.check_delete_comment(current_member(), conversation_id,
                                               comment_id))

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from inbox.errors import Unauthenticated
 from inbox.models import Member
 
 # Every route but sign-in needs a member's token or an API key (see app.authenticate).
 BEARER = [{"bearerAuth": []}, {"apiKey": []}]
 
 
-def current_member(router: Router) -> Member:
-    # Set by the app's authentication middleware; a router shares the app's context.
-    return router.context["member"]
+# Not the routers' `context`: a Router shares the context of the last app that included it, and
+# the local gateway and tests may load the app module more than once beside these routers.
+_member: ContextVar[Member | None] = ContextVar("member", default=None)
+
+
+def bind_member(member: Member | None) -> None:
+    """Called by the app's authentication middleware once per request."""
+    _member.set(member)
+
+
+def current_member() -> Member:
+    member = _member.get()
+    if member is None:
+        raise Unauthenticated("sign in first")
+    return member
 
 
 def no_content() -> Response[None]:

@@ -44,7 +44,7 @@ def _answer(conversation: Conversation) -> ConversationOut:
 @router.post("/api/conversations/<conversation_id>/pick-up",
              summary="Take an unassigned conversation", tags=["routing"], security=BEARER)
 def pick_up(conversation_id: ConversationId) -> ConversationOut:
-    member = current_member(router)
+    member = current_member()
     # Picking up gives the conversation to whoever asks: a person, not a key.
     access.check_is_person(member)
     return _answer(routing.check_pick_up(member, conversation_id))
@@ -55,7 +55,7 @@ def pick_up(conversation_id: ConversationId) -> ConversationOut:
              tags=["routing"], security=BEARER)
 def transfer(conversation_id: ConversationId,
              body: Annotated[TransferRequest, Body()]) -> ConversationOut:
-    conversation = routing.check_transfer(current_member(router), conversation_id,
+    conversation = routing.check_transfer(current_member(), conversation_id,
                                           to_member_id=body.to_member_id, note=body.note,
                                           force=body.force)
     return _answer(conversation)
@@ -66,14 +66,14 @@ def transfer(conversation_id: ConversationId,
              security=BEARER)
 def close(conversation_id: ConversationId,
           body: Annotated[CloseRequest, Body()]) -> ConversationOut:
-    return _answer(routing.check_close(current_member(router), conversation_id,
+    return _answer(routing.check_close(current_member(), conversation_id,
                                        tags=list(body.tags)))
 
 
 @router.post("/api/conversations/<conversation_id>/reopen",
              summary="Reopen a closed conversation", tags=["routing"], security=BEARER)
 def reopen(conversation_id: ConversationId) -> ConversationOut:
-    member = current_member(router)
+    member = current_member()
     # Re-opening gives the conversation to whoever re-opens it: a person, not a key.
     access.check_is_person(member)
     return _answer(routing.check_reopen(member, conversation_id))
@@ -83,4 +83,4 @@ def reopen(conversation_id: ConversationId) -> ConversationOut:
             summary="A conversation's routing history, oldest first", tags=["routing"],
             security=BEARER)
 def get_timeline(conversation_id: ConversationId) -> TimelineList:
-    return timeline.conversation_timeline(current_member(router), conversation_id)
+    return timeline.conversation_timeline(current_member(), conversation_id)

@@ -48,7 +48,7 @@ class StatusRequest(BaseModel):
 
 @router.get("/api/members", summary="The team", tags=["team"], security=BEARER)
 def list_members() -> MemberList:
-    return team_queries.list_members(current_member(router))
+    return team_queries.list_members(current_member())
 
 
 @router.post("/api/members", summary="Invite a member by email, or add an existing user "
@@ -57,7 +57,7 @@ def add_member(body: Annotated[AddMemberRequest, Body()]) -> MemberOut:
     new = team.NewMember(email=body.email, role=body.role, name=body.name,
                          page_ids=tuple(body.page_ids) if body.page_ids else None,
                          reception_limit=body.reception_limit)
-    actor = current_member(router)
+    actor = current_member()
     if body.existing_user:
         return team_queries.member_out(team.check_add_existing_user(actor, new))
     return team_queries.member_out(team.check_invite_member(actor, new))
@@ -66,14 +66,14 @@ def add_member(body: Annotated[AddMemberRequest, Body()]) -> MemberOut:
 @router.put("/api/members/me/status", summary="Set one's own status", tags=["team"],
             security=BEARER)
 def set_own_status(body: Annotated[StatusRequest, Body()]) -> MemberOut:
-    return team_queries.member_out(team.check_set_own_status(current_member(router),
+    return team_queries.member_out(team.check_set_own_status(current_member(),
                                                              body.status))
 
 
 @router.get("/api/members/<member_id>", summary="One member (`me`: oneself)", tags=["team"],
             security=BEARER)
 def get_member(member_id: MemberId) -> MemberOut:
-    return team_queries.member_detail(current_member(router), member_id)
+    return team_queries.member_detail(current_member(), member_id)
 
 
 @router.patch("/api/members/<member_id>", summary="Change a member's role, pages or "
@@ -86,7 +86,7 @@ def update_member(member_id: MemberId,
         page_ids=tuple(body.page_ids) if body.page_ids is not None else None,
         reception_limit=body.reception_limit,
     )
-    return team_queries.member_out(team.check_update_member(current_member(router), member_id,
+    return team_queries.member_out(team.check_update_member(current_member(), member_id,
                                                             changes))
 
 
@@ -94,5 +94,5 @@ def update_member(member_id: MemberId,
                "conversations go back to the queue (owner, admin)", tags=["team"],
                security=BEARER)
 def deactivate_member(member_id: MemberId) -> MemberOut:
-    return team_queries.member_out(team.check_deactivate_member(current_member(router),
+    return team_queries.member_out(team.check_deactivate_member(current_member(),
                                                                 member_id))

@@ -39,6 +39,6 @@ def update_page_settings(page_id: Annotated[str, Path(min_length=1, max_length=6
              if value is not None or name not in _NOT_NULL}
     if "handover_words" in given:
         given["handover_words"] = tuple(given["handover_words"])
-    page = check_update_page_settings(current_member(router), page_id,
+    page = check_update_page_settings(current_member(), page_id,
                                       PageSettingsChanges(**given))
     return pages.page_out(page)

@@ -103,7 +103,7 @@ def send_reply(conversation_id: Annotated[str, _ID],
         product_ids=tuple(body.product_ids),
         tag=body.tag,
     )
-    member = current_member(router)
+    member = current_member()
     messages = outbound.check_send_message(member, conversation_id, request)
     conversation = _conversation_for_status(messages[0])
     return _created(ReplyList(items=[reply_out(m, conversation) for m in messages]))
@@ -114,7 +114,7 @@ def send_reply(conversation_id: Annotated[str, _ID],
 def retry_reply(conversation_id: Annotated[str, _ID],
                 message_id: Annotated[str, _ID]) -> ReplyOut:
     # Message ids hold a `#`, which a client must send percent-encoded in a path.
-    message = outbound.check_retry_message(current_member(router), conversation_id,
+    message = outbound.check_retry_message(current_member(), conversation_id,
                                            unquote(message_id))
     return reply_out(message, _conversation_for_status(message))
 
@@ -125,7 +125,7 @@ def retry_reply(conversation_id: Annotated[str, _ID],
 def typing(conversation_id: Annotated[str, _ID],
            body: Annotated[TypingRequest, Body()]) -> Response[None]:
     action = "typing_on" if body.on else "typing_off"
-    outbound.check_sender_action(current_member(router), conversation_id, action)
+    outbound.check_sender_action(current_member(), conversation_id, action)
     return no_content()
 
 
@@ -133,14 +133,14 @@ def typing(conversation_id: Annotated[str, _ID],
              summary="Mark the contact's messages seen by the page", tags=["replies"],
              security=BEARER)
 def seen(conversation_id: Annotated[str, _ID]) -> Response[None]:
-    outbound.check_sender_action(current_member(router), conversation_id, "mark_seen")
+    outbound.check_sender_action(current_member(), conversation_id, "mark_seen")
     return no_content()
 
 
 @router.post("/api/uploads", summary="A pre-signed upload for a reply's media",
              tags=["replies"], security=BEARER)
 def create_upload(body: Annotated[UploadRequest, Body()]) -> UploadOut:
-    upload = outbound.check_create_upload(current_member(router),
+    upload = outbound.check_create_upload(current_member(),
                                           content_type=body.content_type,
                                           filename=body.filename, size=body.size)
     return UploadOut(**upload.__dict__)

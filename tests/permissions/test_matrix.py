@@ -4,31 +4,17 @@ One table, one row per request, one column per caller. A caller who may not see 
 404 (its existence stays hidden); one who sees it but may not act on it gets 403. Reads come
 first; each writing row acts on objects of its own, so rows do not disturb each other.
 
-The callers: an owner; an admin; a supervisor (page A); an agent (page A) with the brand's
-isolation on, and the same agent with it off; an API key of the supervisor role (page A).
+The callers, and the world they act on, are in this suite's conftest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.api.conftest import (
-    PAGE_A,
-    PAGE_B,
-    PAGE_C,
-    make_api_key,
-    make_contact,
-    make_conversation,
-    make_member,
-    make_page,
-)
-
-CALLERS = ("owner", "admin", "supervisor", "agent", "agent_shared", "api_key")
-PEOPLE = ("owner", "admin", "supervisor", "agent", "agent_shared")
-MANAGERS = ("owner", "admin")
+from tests.permissions.conftest import CALLERS, MANAGERS, PAGE_A, set_isolation
 
 
 def expect(default: int, **exceptions: int) -> dict[str, int]:
@@ -54,12 +40,6 @@ class Row:
     body: dict[str, Any] | None = None
     # The route as the OpenAPI document names it; the coverage test reads it.
     route: str = ""
-
-
-@dataclass
-class World:
-    ids: dict[str, str] = field(default_factory=dict)
-    tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 ROWS = [
@@ -155,65 +135,6 @@ def _format(value: Any, ids: dict[str, str]) -> Any:
     if isinstance(value, dict):
         return {k: _format(v, ids) for k, v in value.items()}
     return value
-
-
-@pytest.fixture
-def world(api, team, facebook) -> World:
-    """Pages A and B; conversations in every state, held by whom the rows need."""
-    from inbox.actions import routing
-    from inbox.models import MEMBERS_PK, Member
-
-    make_page(PAGE_A, "Shop A")
-    make_page(PAGE_B, "Shop B")
-    agent, other = team["agent"].member_id, team["other_agent"].member_id
-    # Room enough for every row's assignment; `full` has none left, for the limit rows.
-    for persona in team.values():
-        Member.get(MEMBERS_PK, persona.member_id).update(
-            actions=[Member.reception_limit.set(20)])
-    make_member("full", role="agent", email="full@brand.example", page_ids={PAGE_A},
-                status="online", reception_limit=1)
-    make_member("leaver", role="agent", email="leaver@brand.example", page_ids={PAGE_A})
-
-    waiting = ["queue_a", "pick_a", "theirs_pick", "queue_c", "mine", "mine_t", "mine_q",
-               "mine_f", "mine_full", "mine_c", "mine_closed", "theirs", "theirs_t",
-               "theirs_c", "theirs_closed", "full_holds"]
-    for n, cid in enumerate(waiting):
-        make_conversation(cid, page_id=PAGE_A, activity_ms=1767225600000 + n,
-                          contact_id="k_" + cid)
-    make_conversation("bot_a", page_id=PAGE_A, status="bot")
-    make_conversation("queue_b", page_id=PAGE_B, contact_id="k_b")
-    for cid in ("mine", "mine_t", "mine_q", "mine_f", "mine_full", "mine_c", "mine_closed"):
-        routing.do_pick_up(cid, agent)
-    for cid in ("theirs", "theirs_pick", "theirs_t", "theirs_c", "theirs_closed"):
-        routing.do_pick_up(cid, other)
-    routing.do_pick_up("full_holds", "full")
-    routing.do_close("mine_closed", actor=agent)
-    routing.do_close("theirs_closed", actor=other)
-
-    make_contact("k_queue", page_id=PAGE_A, conversation_ids={"queue_a"}, tags={"vip"},
-                 phone="+1 555 0100")
-    make_contact("k_theirs", page_id=PAGE_A, name="Secret Sam",
-                 conversation_ids={"theirs"}, tags={"vip"}, phone="+1 555 0199")
-    make_contact("k_b", page_id=PAGE_B, conversation_ids={"queue_b"}, tags={"vip"},
-                 phone="+1 555 0199")
-
-    spare = make_api_key("agent").split("_")[1]
-    key = make_api_key("supervisor", page_ids={PAGE_A})
-    ids = {name: p.member_id for name, p in team.items()}
-    ids.update(full="full", leaver="leaver", spare_key=spare, page_a=PAGE_A, page_b=PAGE_B,
-               page_c=PAGE_C)
-    credentials = {name: {"token": team[name].token} for name in MANAGERS + ("supervisor",)}
-    credentials["agent"] = credentials["agent_shared"] = {"token": team["agent"].token}
-    credentials["api_key"] = {"headers": {"x-api-key": key}}
-    return World(ids=ids, tokens=credentials)
-
-
-def set_isolation(caller: str) -> str:
-    from inbox.models import BRAND_PK, SETTINGS_SK, BrandSettings
-
-    isolation = caller != "agent_shared"
-    BrandSettings(BRAND_PK, SETTINGS_SK, isolation=isolation).save()
-    return "true" if isolation else "false"
 
 
 @pytest.mark.parametrize("caller", CALLERS)

@@ -15,10 +15,10 @@ units, so a message item has no index of its own and only the conversation's act
 | message overlay | ``CONV#<id>`` | ``FX#<mid>`` | reactions and edits of a message |
 | comment alias | ``COMMENT#<id>`` | ``COMMENT`` | a comment's conversation and message |
 | contact tag | ``TAG#<tag>`` | contact id | contacts carrying a tag |
-| timeline entry | ``CONV#<id>`` | ``TL#<ms>#<id>`` | a conversation's routing history in order |
 | brand settings | ``BRAND`` | ``SETTINGS`` | the isolation switch, read by every agent's access |
 | api key | ``APIKEYS`` | key id | find a presented key by its id; list the brand's keys |
 | catalog product | ``CATALOG`` | product id | list the products; get the ones sent as cards |
+| timeline entry | ``CONV#<id>`` | ``TL#<ms>#<id>`` | a conversation's routing history in order |
 
 Indexes:
 - ``by_page_status`` (gsi1): conversations of one page in one status, newest activity first:
@@ -35,7 +35,7 @@ Indexes:
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -63,7 +63,7 @@ OVERLAY_PREFIX = "FX#"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def conversation_pk(conversation_id: str) -> str:
@@ -201,7 +201,6 @@ class Page(_Item):
     handover_words = ListAttribute(of=UnicodeAttribute, default=lambda: ["agent", "human"])
 
 
-
 class Member(_Item):
     class Meta(_TableMeta):
         pass
@@ -224,7 +223,6 @@ class Member(_Item):
     open_count = NumberAttribute(default=0)
     # Epoch ms since the member last freed capacity or came online: ties go to the oldest.
     idle_since = NumberAttribute(default=0)
-
 
 
 class Contact(_Item):

@@ -59,7 +59,7 @@ def put_events(events: list[DomainEvent]) -> None:
         answer = aws.client("events").put_events(Entries=chunk)
         if answer.get("FailedEntryCount"):
             # Raising fails the unit of work, so the queue delivers it again.
-            codes = sorted({e.get("ErrorCode", "") for e in answer["Entries"] if e.get("ErrorCode")})
+            codes = sorted({e["ErrorCode"] for e in answer["Entries"] if e.get("ErrorCode")})
             logger.error("events not published", extra={"failed": answer["FailedEntryCount"],
                                                           "error_codes": codes})
             raise RuntimeError("EventBridge refused some events")

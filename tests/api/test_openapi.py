@@ -78,7 +78,6 @@ def test_a_request_off_the_document_is_answered_as_the_document_says(api):
 
 def test_a_body_that_is_not_utf8_is_a_client_error(api):
     from functions.api.app import handler
-
     from tests.api.conftest import _lambda_context, http_event
 
     event = http_event("POST", "/api/auth/login", body={})

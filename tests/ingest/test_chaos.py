@@ -17,13 +17,13 @@ from typing import Any
 
 import boto3
 import pytest
-from pynamodb.connection.base import Connection
-
 from inbox.facebook.events import split_notification
 from inbox.models import MESSAGE_PREFIX, Message, MessageOverlay, conversation_pk
-from tests.ingest.helpers import dead_letters, drain, load_function, post_webhook
-from tests.ingest.view import A, OWNER, messenger
 from inbox.queries.messages import list_messages
+from pynamodb.connection.base import Connection
+
+from tests.ingest.helpers import dead_letters, drain, load_function, post_webhook
+from tests.ingest.view import OWNER, A, messenger
 
 SEED = 20261203
 CONVERSATIONS = 50

@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from tests.ingest.helpers import dead_letters, drain, post_webhook, replay, sample
-from tests.ingest.view import A, detail, messenger, messages
+from tests.ingest.view import A, detail, messages, messenger
 
 pytestmark = pytest.mark.usefixtures("pages")
 

@@ -10,16 +10,16 @@ import pytest
 
 from tests.ingest.helpers import dead_letters, replay
 from tests.ingest.view import (
+    POST,
     A,
     B,
-    POST,
     comment,
     commenter,
     conversation_ids,
     detail,
     message,
-    messenger,
     messages,
+    messenger,
     snapshot,
     summary,
 )
@@ -141,7 +141,8 @@ def test_13_echo_of_our_app_not_held_is_stored_as_ours(aws):
 def test_13_echo_of_a_message_we_sent_adds_nothing(aws):
     from inbox.actions.inbound import outbound_metadata
     from inbox.models import Message, conversation_pk, message_sk
-    from tests.ingest.helpers import post_webhook, drain, sample
+
+    from tests.ingest.helpers import drain, post_webhook, sample
 
     replay(aws, "01-text-plain.json")
     # What the send path will store before calling the Send API: a pending message whose

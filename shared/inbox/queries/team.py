@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from inbox import access
 from inbox.actions import api_keys
-from inbox.models import ApiKey, BrandSettings, Member
 from inbox.models import MEMBERS_PK as _MEMBERS_PK
+from inbox.models import ApiKey, BrandSettings, Member
 from inbox.queries.schemas import (
     ApiKeyList,
     ApiKeyOut,

@@ -6,18 +6,41 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev test replay bench lint build checkov clean
+.PHONY: dev test replay bench lint build checkov clean web chromium deploy-web
 
 $(VENV)/.installed: requirements-dev.txt layers/deps/requirements.txt
 	@bash infra/bootstrap.sh "$(PYTHON)" "$(VENV)"
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-dev: $(VENV)/.installed
+dev: $(VENV)/.installed web/dist/index.html
 	$(PY) -m infra.local.dev
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed web/dist/index.html chromium
 	$(PY) -m pytest -q
+
+# The web inbox: npm ci again only when the lock changes, a build only when a source changes.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html \
+	web/vite.config.ts web/tsconfig.json web/package.json
+
+web/node_modules/.installed: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build
+	@touch $@
+
+web: web/dist/index.html
+
+# The end-to-end tests drive Debian's Chromium; root installs it, anyone else is told how
+# (the tests then fail, saying so, rather than skip).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "No /usr/bin/chromium: run 'sudo apt-get install chromium' for the e2e tests."; fi; \
+	fi
 
 # make replay FILE... : sign and post saved webhook bodies to the running local stack.
 replay: $(VENV)/.installed

@@ -4,6 +4,8 @@ Routes, as deployed:
 - `/webhooks/facebook` → the webhook function, with a Lambda function URL event;
 - `/api` and `/api/...` → the API function, with an HTTP API payload 2.0 event;
 - `/` and the web inbox's files → `web/dist`, or a small page of links while it is not built;
+  `/config.json` → the inbox's runtime settings; any other page a browser asks for → the
+  inbox's `index.html` (SPA fallback, as CloudFront does deployed);
 - anything else → the fallback WSGI app (the Facebook sandbox on `make dev`).
 
 Each function runs one invocation at a time, as one warm Lambda instance would: handler
@@ -14,6 +16,7 @@ between concurrent requests.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import mimetypes
 import sys
@@ -88,12 +91,15 @@ class LocalGateway:
         fallback: WsgiApp | None = None,
         web_dist: Path | None = None,
         links: dict[str, str] | None = None,
+        web_config: dict[str, str] | None = None,
     ) -> None:
         self.webhook = webhook
         self.api = api
         self.fallback = fallback
         self.web_dist = web_dist
         self.links = links or {}
+        # Same origin as the API locally: empty bases make the inbox use its own address.
+        self.web_config = web_config or {"api_base": "", "ws_url": ""}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
@@ -103,7 +109,7 @@ class LocalGateway:
         elif path == "/api" or path.startswith("/api/"):
             response = self._invoke(self.api, api_event(_http_request(request)))
         else:
-            static = self._static(path)
+            static = self._static(path, request)
             if static is None and self.fallback is not None:
                 return self.fallback(environ, start_response)
             response = static or Response("not found", status=404, mimetype="text/plain")
@@ -128,19 +134,40 @@ class LocalGateway:
             response.headers.add(name, value)
         return response
 
-    def _static(self, path: str) -> Response | None:
+    def _static(self, path: str, request: Request) -> Response | None:
+        if path == "/config.json":
+            answer = Response(json.dumps(self.web_config), mimetype="application/json")
+            answer.headers["Cache-Control"] = "no-store"
+            return answer
         if self.web_dist and (self.web_dist / "index.html").is_file():
             wanted = (self.web_dist / path.lstrip("/")).resolve()
             inside = wanted.is_relative_to(self.web_dist.resolve())
             if path != "/" and inside and wanted.is_file():
                 kind = mimetypes.guess_type(wanted.name)[0] or "application/octet-stream"
-                return Response(wanted.read_bytes(), mimetype=kind)
-            if path == "/":
+                answer = Response(wanted.read_bytes(), mimetype=kind)
+                if path.startswith("/assets/"):
+                    # Vite names these by content hash: a new build is a new name.
+                    answer.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+                return answer
+            if path == "/" or _is_app_page(path, request):
                 return Response((self.web_dist / "index.html").read_bytes(), mimetype="text/html")
             return None
         if path == "/":
             return Response(_links_page(self.links), mimetype="text/html")
         return None
+
+
+# The sandbox's own pages and controls keep their paths; any other page is the inbox's.
+_NOT_APP_PREFIXES = ("/sandbox", "/_sandbox", "/moto-api", "/ws")
+
+
+def _is_app_page(path: str, request: Request) -> bool:
+    return (
+        request.method == "GET"
+        and "text/html" in request.headers.get("Accept", "")
+        and "." not in path.rsplit("/", 1)[-1]
+        and not path.startswith(_NOT_APP_PREFIXES)
+    )
 
 
 def _http_request(request: Request) -> HttpRequest:

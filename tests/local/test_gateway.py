@@ -170,6 +170,25 @@ def test_root_links_to_the_sandbox_until_the_web_inbox_is_built(
     assert escape.status_code == 404
 
 
+def test_the_inbox_gets_its_config_and_its_page_at_any_address(
+    base_url: str, web_dist: Path
+) -> None:
+    web_dist.mkdir()
+    (web_dist / "index.html").write_text("<title>Inbox</title>")
+    browser = {"Accept": "text/html,application/xhtml+xml"}
+
+    config = requests.get(f"{base_url}/config.json", timeout=5)
+    deep_link = requests.get(f"{base_url}/conversations/c1", headers=browser, timeout=5)
+    missing_file = requests.get(f"{base_url}/assets/gone.js", headers=browser, timeout=5)
+    sandbox = requests.get(f"{base_url}/sandbox/", headers=browser, timeout=5)
+
+    assert config.json() == {"api_base": "", "ws_url": ""}
+    assert config.headers["Cache-Control"] == "no-store"
+    assert deep_link.text == "<title>Inbox</title>"
+    assert missing_file.status_code == 404
+    assert "Facebook sandbox" in sandbox.text
+
+
 def test_handlers_load_by_path_under_unique_names(tmp_path: Path) -> None:
     for name, answer in (("one", 1), ("two", 2)):
         folder = tmp_path / "functions" / name

@@ -1,0 +1,110 @@
+import { Badge, Box, Card, Group, Image, Loader, ScrollArea, Stack, Text, Title } from "@mantine/core";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { Api } from "../api";
+import type { ConversationDetail, Member, Message, Referral } from "../types";
+import { CommentThread } from "./CommentThread";
+import { Composer } from "./Composer";
+import { InfoPanel } from "./InfoPanel";
+import { MessageBubble } from "./MessageBubble";
+
+export function ChatWindow(props: {
+  api: Api;
+  conversationId: string;
+  me: Member | null;
+  members: Member[];
+  version: number;
+  onChanged: () => void;
+}) {
+  const { api, conversationId, version, onChanged } = props;
+  const { t } = useTranslation();
+  const [conversation, setConversation] = useState<ConversationDetail | null>(null);
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [missing, setMissing] = useState(false);
+  const bottom = useRef<HTMLDivElement>(null);
+
+  const load = useCallback(async () => {
+    try {
+      const [detail, page] = await Promise.all([
+        api.conversation(conversationId),
+        api.messages(conversationId),
+      ]);
+      setConversation(detail);
+      // The API pages newest first; the chat reads oldest first.
+      setMessages([...page.items].reverse());
+      if (detail.unread_count > 0 && detail.channel !== "comment"
+        && detail.window.state === "open") {
+        void api.seen(conversationId).catch(() => {});
+      }
+    } catch {
+      setMissing(true);
+    }
+  }, [api, conversationId]);
+
+  useEffect(() => {
+    void load();
+  }, [load, version]);
+
+  useEffect(() => {
+    bottom.current?.scrollIntoView({ block: "end" });
+  }, [messages.length]);
+
+  const changed = useCallback(() => {
+    void load();
+    onChanged();
+  }, [load, onChanged]);
+
+  if (missing && !conversation) {
+    return <Text c="dimmed" p="md">{t("chat.missing")}</Text>;
+  }
+  if (!conversation) return <Group justify="center" w="100%"><Loader size="sm" /></Group>;
+
+  const isComment = conversation.channel === "comment";
+  return (
+    <>
+      <Box style={{ flex: 1, minWidth: 0, display: "flex", flexDirection: "column" }}
+        data-testid="chat" data-conversation-id={conversation.id}>
+        <Group px="md" py="xs" justify="space-between"
+          style={{ borderBottom: "1px solid var(--mantine-color-gray-3)" }}>
+          <Title order={5}>{conversation.contact_name ?? t("list.unknownContact")}</Title>
+          {!isComment && (
+            <Badge data-testid="window-state" variant="light"
+              color={{ open: "green", human_agent: "yellow", closed: "gray" }[conversation.window.state]}>
+              {t(`window.${conversation.window.state}`)}
+            </Badge>
+          )}
+        </Group>
+        <ScrollArea style={{ flex: 1 }} p="md">
+          {conversation.referral && <ReferralCard referral={conversation.referral} />}
+          {isComment ? (
+            <CommentThread api={api} conversation={conversation} messages={messages}
+              onChanged={changed} />
+          ) : (
+            <Stack gap="xs">
+              {messages.map((m) => (
+                <MessageBubble key={m.id} message={m}
+                  onRetry={(failed) => void api.retry(conversation.id, failed.id).finally(changed)} />
+              ))}
+            </Stack>
+          )}
+          <div ref={bottom} />
+        </ScrollArea>
+        {!isComment && <Composer api={api} conversation={conversation} onSent={changed} />}
+      </Box>
+      <InfoPanel api={api} conversation={conversation} me={props.me} members={props.members}
+        onChanged={changed} version={version} />
+    </>
+  );
+}
+
+function ReferralCard({ referral }: { referral: Referral }) {
+  const { t } = useTranslation();
+  return (
+    <Card withBorder mb="md" p="sm" data-testid="referral" maw={420}>
+      <Text size="xs" c="dimmed">{t(`referral.${referral.kind}`, { defaultValue: t("referral.other") })}</Text>
+      {referral.ad_photo_url && <Image src={referral.ad_photo_url} h={120} fit="cover" alt="" />}
+      <Text size="sm" fw={600}>{referral.ad_title ?? referral.ref ?? referral.source ?? ""}</Text>
+      {referral.ad_id && <Text size="xs" c="dimmed">{t("referral.ad", { id: referral.ad_id })}</Text>}
+    </Card>
+  );
+}

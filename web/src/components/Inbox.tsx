@@ -1,0 +1,150 @@
+import { Badge, Box, Group, Text } from "@mantine/core";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import type { Api, ConversationQuery } from "../api";
+import { chime, desktopNotify, readNotifyOptions } from "../notify";
+import { Realtime } from "../realtime";
+import type { Conversation, Frame, Member, Page } from "../types";
+import { ChatWindow } from "./ChatWindow";
+import { ConversationList } from "./ConversationList";
+import { Header } from "./Header";
+import { SettingsModal } from "./Settings";
+
+const POLL_MS = 5000;
+
+export function Inbox(props: { api: Api; token: string; wsUrl: string; onSignOut: () => void }) {
+  const { api, token, wsUrl, onSignOut } = props;
+  const { t } = useTranslation();
+  const [me, setMe] = useState<Member | null>(null);
+  const [pages, setPages] = useState<Page[]>([]);
+  const [members, setMembers] = useState<Member[]>([]);
+  const [filters, setFilters] = useState<ConversationQuery>({ status: "" });
+  const [conversations, setConversations] = useState<Conversation[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [live, setLive] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  // Bumped to make the open conversation fetch itself again.
+  const [chatVersion, setChatVersion] = useState(0);
+
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+  const selectedRef = useRef(selected);
+  selectedRef.current = selected;
+  const listTimer = useRef<number | undefined>(undefined);
+  const known = useRef(new Map<string, Conversation>());
+
+  const refreshList = useCallback(async () => {
+    try {
+      const answer = await api.conversations({ ...filtersRef.current, limit: 50 });
+      setConversations(answer.items);
+      setNext(answer.next ?? null);
+      notifyNew(answer.items, known.current, selectedRef.current, t);
+      known.current = new Map(answer.items.map((c) => [c.id, c]));
+    } finally {
+      setLoading(false);
+    }
+  }, [api, t]);
+
+  const scheduleList = useCallback(() => {
+    // Events come in bursts (a message updates its conversation too): one fetch for a burst.
+    window.clearTimeout(listTimer.current);
+    listTimer.current = window.setTimeout(() => void refreshList(), 60);
+  }, [refreshList]);
+
+  useEffect(() => {
+    void api.me().then(setMe).catch(() => {});
+    void api.pages().then((a) => setPages(a.items)).catch(() => {});
+    void api.members().then((a) => setMembers(a.items)).catch(() => {});
+  }, [api]);
+
+  useEffect(() => {
+    setLoading(true);
+    void refreshList();
+  }, [filters, refreshList]);
+
+  useEffect(() => {
+    const realtime = new Realtime(wsUrl, token, {
+      onFrame: (frame: Frame) => {
+        scheduleList();
+        if (frame.conversation_id && frame.conversation_id === selectedRef.current) {
+          setChatVersion((v) => v + 1);
+        }
+      },
+      onResync: () => {
+        scheduleList();
+        setChatVersion((v) => v + 1);
+      },
+      onStatus: setLive,
+    });
+    realtime.start();
+    return () => realtime.stop();
+  }, [wsUrl, token, scheduleList]);
+
+  useEffect(() => {
+    // Without the live connection the inbox still moves, only slower.
+    if (live) return;
+    const timer = window.setInterval(() => {
+      void refreshList();
+      setChatVersion((v) => v + 1);
+    }, POLL_MS);
+    return () => window.clearInterval(timer);
+  }, [live, refreshList]);
+
+  async function loadMore() {
+    if (!next) return;
+    const answer = await api.conversations({ ...filters, cursor: next, limit: 50 });
+    setConversations((old) => [...old, ...answer.items]);
+    setNext(answer.next ?? null);
+  }
+
+  const canManage = me?.role === "owner" || me?.role === "admin";
+  return (
+    <Box h="100vh" style={{ display: "flex", flexDirection: "column" }}>
+      <Header me={me} live={live} canManage={canManage} api={api}
+        onSettings={() => setSettingsOpen(true)} onSignOut={onSignOut} />
+      <Box style={{ flex: 1, display: "flex", minHeight: 0 }}>
+        <ConversationList conversations={conversations} loading={loading} selected={selected}
+          onSelect={setSelected} filters={filters} onFilters={setFilters} pages={pages}
+          members={members} hasMore={next !== null} onMore={loadMore} />
+        <Box style={{ flex: 1, minWidth: 0, display: "flex" }}>
+          {selected ? (
+            <ChatWindow key={selected} api={api} conversationId={selected} me={me}
+              members={members} version={chatVersion} onChanged={scheduleList} />
+          ) : (
+            <Group justify="center" w="100%">
+              <Text c="dimmed">{t("chat.pick")}</Text>
+              {!live && <Badge color="gray" variant="light">{t("live.offline")}</Badge>}
+            </Group>
+          )}
+        </Box>
+      </Box>
+      {canManage && (
+        <SettingsModal opened={settingsOpen} onClose={() => setSettingsOpen(false)} api={api}
+          pages={pages} members={members} onPages={setPages} onMembers={setMembers} />
+      )}
+    </Box>
+  );
+}
+
+function notifyNew(
+  items: Conversation[],
+  before: Map<string, Conversation>,
+  open: string | null,
+  t: (key: string, options?: Record<string, unknown>) => string,
+) {
+  if (before.size === 0) return;
+  const fresh = items.filter((c) => {
+    const old = before.get(c.id);
+    const newer = !old || (c.last_activity_at ?? "") > (old.last_activity_at ?? "");
+    return newer && c.last_message_direction === "in" && c.id !== open;
+  });
+  if (fresh.length === 0) return;
+  const options = readNotifyOptions();
+  if (options.sound) chime();
+  if (options.desktop) {
+    const who = fresh[0].contact_name ?? t("list.unknownContact");
+    desktopNotify(t("notify.title", { name: who }), fresh[0].last_message_preview ?? "");
+  }
+}

@@ -1,0 +1,123 @@
+import { Anchor, Badge, Box, Button, Card, Group, Image, Stack, Text, Tooltip } from "@mantine/core";
+import { useTranslation } from "react-i18next";
+import { time } from "../format";
+import type { Attachment, Message } from "../types";
+
+/** One message of a Messenger conversation, whatever its kind. */
+export function MessageBubble(props: { message: Message; onRetry: (m: Message) => void }) {
+  const { message, onRetry } = props;
+  const { t } = useTranslation();
+  const out = message.direction === "out";
+  const failed = message.status === "failed";
+  // Sent from Facebook's own tools (Page inbox, phone app), not from here.
+  const elsewhere = out && message.origin === "external";
+  const error = message.error ?? message.send_error;
+
+  return (
+    <Group justify={out ? "flex-end" : "flex-start"} data-testid="message"
+      data-direction={message.direction} data-status={message.status}>
+      <Stack gap={2} maw="70%" align={out ? "flex-end" : "flex-start"}>
+        <Box px="sm" py={6} style={{
+          borderRadius: 14,
+          background: failed ? "var(--mantine-color-red-1)"
+            : out ? "var(--mantine-color-indigo-6)" : "var(--mantine-color-gray-1)",
+          color: out && !failed ? "white" : undefined,
+          opacity: message.deleted ? 0.6 : 1,
+        }}>
+          {message.text && (
+            <Text size="sm" style={{ whiteSpace: "pre-wrap", overflowWrap: "anywhere" }}>
+              {message.text}
+            </Text>
+          )}
+          {message.attachments.map((a, i) => <AttachmentView key={i} attachment={a} />)}
+          {!message.text && message.attachments.length === 0 && (
+            <Text size="sm" fs="italic">{t(`kinds.${message.type}`,
+              { defaultValue: t("kinds.unsupported") })}</Text>
+          )}
+        </Box>
+        <Group gap={6}>
+          {message.reaction?.emoji && (
+            <Badge size="sm" variant="white" title={message.reaction.reaction ?? ""}>
+              {message.reaction.emoji}
+            </Badge>
+          )}
+          {message.edited && (
+            <Tooltip label={message.edited.previous.join(" → ")} disabled={!message.edited.previous.length}>
+              <Text size="xs" c="dimmed">{t("chat.edited")}</Text>
+            </Tooltip>
+          )}
+          {elsewhere && <Text size="xs" c="dimmed">{t("chat.sentElsewhere")}</Text>}
+          {message.tag && <Text size="xs" c="dimmed">{message.tag}</Text>}
+          <Text size="xs" c="dimmed">{time(message.created_at)}</Text>
+          {out && !failed && (
+            <Text size="xs" c={message.status === "read" ? "indigo" : "dimmed"}
+              data-testid="delivery" aria-label={t(`delivery.${message.status}`)}>
+              {t(`delivery.${message.status}`, { defaultValue: message.status })}
+            </Text>
+          )}
+          {failed && (
+            <>
+              <Text size="xs" c="red" role="alert">
+                {t("chat.failed")}{error?.message ? `: ${error.message}` : ""}
+              </Text>
+              <Button size="compact-xs" color="red" variant="light"
+                onClick={() => onRetry(message)}>{t("chat.retry")}</Button>
+            </>
+          )}
+        </Group>
+      </Stack>
+    </Group>
+  );
+}
+
+export function AttachmentView({ attachment }: { attachment: Attachment }) {
+  const { t } = useTranslation();
+  const payload = (attachment.payload ?? {}) as Record<string, unknown>;
+  const url = attachment.url ?? undefined;
+  switch (attachment.type) {
+    case "image":
+      return <Image src={url} alt={attachment.title ?? t("kinds.image")} maw={260} radius="sm" />;
+    case "sticker":
+      return <Image src={url} alt={t("kinds.sticker")} w={96} />;
+    case "audio":
+      return <audio controls src={url} aria-label={t("kinds.audio")} />;
+    case "video":
+      return <video controls src={url} style={{ maxWidth: 280 }} aria-label={t("kinds.video")} />;
+    case "file":
+      return <Anchor href={url} target="_blank" rel="noreferrer" size="sm">
+        📎 {attachment.title ?? t("kinds.file")}
+      </Anchor>;
+    case "location": {
+      const coordinates = (payload.coordinates ?? payload) as { lat?: number; long?: number };
+      return <Text size="sm">📍 {attachment.title ?? t("kinds.location")}
+        {coordinates.lat !== undefined && ` (${coordinates.lat}, ${coordinates.long})`}</Text>;
+    }
+    case "template":
+    case "product":
+    case "fallback":
+      return <TemplateCard attachment={attachment} />;
+    default:
+      return <Text size="sm" fs="italic">{attachment.title ?? t("kinds.unsupported")}</Text>;
+  }
+}
+
+function TemplateCard({ attachment }: { attachment: Attachment }) {
+  const { t } = useTranslation();
+  const payload = (attachment.payload ?? {}) as Record<string, unknown>;
+  const elements = (payload.elements as Record<string, unknown>[] | undefined)
+    ?? (payload.product?.valueOf ? [payload] : []);
+  const cards = elements.length ? elements : [{ title: attachment.title, image_url: attachment.url }];
+  return (
+    <Group gap="xs" data-testid="card">
+      {cards.map((card, i) => (
+        <Card key={i} withBorder p="xs" w={200} c="black">
+          {typeof card.image_url === "string" && (
+            <Card.Section><Image src={card.image_url} h={100} alt="" /></Card.Section>
+          )}
+          <Text size="sm" fw={600} mt={4}>{String(card.title ?? t("kinds.template"))}</Text>
+          {typeof card.subtitle === "string" && <Text size="xs" c="dimmed">{card.subtitle}</Text>}
+        </Card>
+      ))}
+    </Group>
+  );
+}

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
+import requests
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ANN, PAGE_A, Sandbox, screenshot, sign_in
+from tests.e2e.conftest import ANN, BEN, OWNER, PAGE_A, PAGE_B, Sandbox, screenshot, sign_in
 
 ALEX = "2000000000000001"  # Alex Sample, in the sandbox's people
 SAM = "2000000000000002"
 KIM_COMMENTER = "2500000000000003"
+ROBIN = "2000000000000004"
 
 
 def conversation(page: Any, name: str) -> Any:
@@ -40,3 +44,80 @@ def test_a_message_appears_without_reload_and_the_reply_reaches_messenger(
     assert len(sent) == 1 and sent[0]["messaging_type"] == "RESPONSE"
     screenshot(page, "chat")
     page.context.close()
+
+
+def _age_window(stack: Any, sandbox: Sandbox, psid: str, name: str, hours: float) -> None:
+    """The person's last message `hours` ago, on Facebook's side and in the inbox's table."""
+    from inbox.models import CONVERSATION_SK, Conversation, conversation_pk
+
+    sandbox.last_message(PAGE_A, psid, hours_ago=hours)
+    base = stack.settings.base_url
+    token = requests.post(f"{base}/api/auth/login", timeout=10,
+                          json={"email": OWNER[0], "password": OWNER[1]}).json()["id_token"]
+    listed = requests.get(f"{base}/api/conversations", params={"contact_name": name},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    at = int((time.time() - hours * 3600) * 1000)
+    for item in listed["items"]:
+        found = Conversation.get(conversation_pk(item["id"]), CONVERSATION_SK)
+        found.update(actions=[Conversation.last_inbound_at.set(at)])
+
+
+def test_a_reply_after_24_hours_asks_for_the_human_agent_tag(
+    stack: Any, browser: Any, sandbox: Sandbox
+) -> None:
+    sandbox.message(PAGE_A, SAM, "Where is my order?")
+    _age_window(stack, sandbox, SAM, "Sam", hours=30)
+    page = sign_in(browser, stack.settings.base_url, ANN)
+    conversation(page, "Sam Example").click()
+
+    expect(page.get_by_test_id("window-state")).to_have_text(re.compile("tag needed"))
+    composer = page.get_by_label("Write a reply…")
+    composer.fill("It left the warehouse today.")
+    composer.press("Enter")
+    refusal = page.get_by_test_id("composer").get_by_text("Pick the message tag first.")
+    expect(refusal).to_be_visible()
+    assert not [m for m in sandbox.outbox() if m.get("recipient", {}).get("id") == SAM]
+
+    page.get_by_role("combobox", name="Message tag").click()
+    page.get_by_role("option", name="Human agent (up to 7 days)").click()
+    page.get_by_role("button", name="Send").click()
+
+    chat = page.get_by_test_id("chat")
+    expect(chat.locator("[data-direction=out]")).to_contain_text("It left the warehouse")
+    (sent,) = [m for m in sandbox.outbox() if m.get("recipient", {}).get("id") == SAM]
+    assert (sent["messaging_type"], sent["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
+    page.context.close()
+
+
+def test_a_comment_is_hidden_and_replied_to_and_an_agent_of_another_page_never_sees_it(
+    stack: Any, browser: Any, sandbox: Sandbox
+) -> None:
+    ann = sign_in(browser, stack.settings.base_url, ANN)
+    ben = sign_in(browser, stack.settings.base_url, BEN)
+    sandbox.message(PAGE_B, ROBIN, "Hello page B")
+    posted = sandbox.comment(PAGE_A, KIM_COMMENTER, "How much is shipping?")
+
+    item = conversation(ann, "Kim Placeholder")
+    expect(item).to_be_visible(timeout=10_000)
+    item.click()
+    comment = ann.get_by_test_id("comment").filter(has_text="How much is shipping?")
+    comment.get_by_role("button", name="Hide").click()
+    expect(comment).to_have_attribute("data-hidden", "true")
+    comment.get_by_role("button", name="Reply", exact=True).click()
+    ann.get_by_label("Public reply…").fill("Free above 50 euros.")
+    ann.get_by_label("Public reply…").press("Enter")
+    expect(ann.get_by_test_id("comment-thread")).to_contain_text("Free above 50 euros.")
+
+    shown = stack.sandbox.comments[posted["comment_id"]]
+    assert shown.hidden
+    replies = [c for c in stack.sandbox.comments.values()
+               if c.parent_id == posted["comment_id"] and c.author_id == PAGE_A]
+    assert [c.message for c in replies] == ["Free above 50 euros."]
+    screenshot(ann, "comment-thread")
+
+    # Ben works page B only: his own conversation arrives, page A's never do.
+    expect(conversation(ben, "Robin Moreau")).to_be_visible(timeout=10_000)
+    expect(conversation(ben, "Kim Placeholder")).to_have_count(0)
+    expect(conversation(ben, "Alex Sample")).to_have_count(0)
+    ann.context.close()
+    ben.context.close()

@@ -81,5 +81,10 @@ lint: $(VENV)/.installed $(SAM_VENV)/.installed
 build: $(SAM_VENV)/.installed
 	PIP="$(CURDIR)/$(SAM_VENV)/bin/python -m pip" $(SAM) build
 
+# make deploy-web STACK=acme-inbox: the built inbox to the stack's bucket, behind CloudFront.
+deploy-web: $(VENV)/.installed web/dist/index.html
+	@test -n "$(STACK)" || { echo "Name the stack: make deploy-web STACK=your-stack"; exit 2; }
+	$(PY) -m infra.deploy_web "$(STACK)"
+
 checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --config-file .checkov.yaml

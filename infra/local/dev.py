@@ -228,6 +228,30 @@ def start_queue_runner(env: dict[str, str], ingest: Any) -> Any:
     return runner
 
 
+def use_local_websocket_api(base_url: str) -> str:
+    """Point the push at the gateway's management API instead of a deployed WebSocket API."""
+    from inbox import settings as settings_module
+
+    from infra.local.websocket import MANAGEMENT_PREFIX
+
+    url = base_url + MANAGEMENT_PREFIX
+    os.environ["WEBSOCKET_MANAGEMENT_URL"] = url
+    settings_module.reload_settings()
+    return url
+
+
+def start_bus_tap(env: dict[str, str], realtime: Any) -> Any:
+    """The bus's rule to the realtime function (infra/local/bus.py), polling in a thread."""
+    from inbox import aws
+
+    from infra.local.bus import BusTap
+
+    tap = BusTap(handler=realtime, bus_name=env["EVENT_BUS_NAME"], events=aws.client("events"),
+                 sqs=aws.client("sqs"))
+    tap.start()
+    return tap
+
+
 SWEEP_INTERVAL_SECONDS = 60
 
 
@@ -255,6 +279,7 @@ def banner(settings: DevSettings, pages: list[str], moto_url: str) -> str:
         "Inbox local stack is running.",
         f"  Inbox:            {base}/",
         f"  API:              {base}/api   (OpenAPI: {base}/api/openapi.json)",
+        f"  WebSocket:        ws://127.0.0.1:{settings.port}/ws?token=<bearer token>",
         f"  Owner sign-in:    {settings.owner_email} / {settings.owner_password}",
         f"  Facebook sandbox: {base}/sandbox/   (Graph API at {base}/{version}/...)",
         f"  Webhook URL:      {base}/webhooks/facebook",
@@ -283,10 +308,17 @@ class RunningStack:
     _server: Any
     _moto: Any
     _sweeper: threading.Event | None = None
+    bus_tap: Any = None
+
+    @property
+    def websocket_url(self) -> str:
+        return f"ws://127.0.0.1:{self.settings.port}/ws"
 
     def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.set()
+        if self.bus_tap is not None:
+            self.bus_tap.stop()
         self.runner.stop()
         self._server.shutdown()
         self._server.server_close()
@@ -307,11 +339,15 @@ def start_stack(settings: DevSettings) -> RunningStack:
     try:
         configure_environment(settings, moto_url)
         env = create_stack(settings, moto_url)
+        env["WEBSOCKET_MANAGEMENT_URL"] = use_local_websocket_api(settings.base_url)
         owner = create_owner(settings.owner_email, settings.owner_password)
 
         # Imported only now: the handlers read their settings when first imported.
         from infra.local.gateway import Function, LocalGateway, load_handler
         from infra.local.sandbox import create_sandbox, default_pages, sandbox_of
+        from infra.local.websocket import WebSocketApi
+
+        realtime = Function("inbox-local-realtime", load_handler("realtime"), region=REGION)
 
         sandbox = create_sandbox(
             app_secret=settings.app_secret,
@@ -325,6 +361,7 @@ def start_stack(settings: DevSettings) -> RunningStack:
             fallback=sandbox,
             web_dist=ROOT / "web" / "dist",
             links={"Facebook sandbox": "/sandbox/", "API (OpenAPI)": "/api/openapi.json"},
+            websocket=WebSocketApi(realtime),
         )
         server = make_server("127.0.0.1", settings.port, gateway, threaded=True)
     except BaseException:
@@ -339,6 +376,7 @@ def start_stack(settings: DevSettings) -> RunningStack:
     pages = connect_pages(settings.page_ids, owner, settings.app_secret)
     ingest = Function("inbox-local-ingest", load_handler("ingest"), region=REGION)
     runner = start_queue_runner(env, ingest)
+    bus_tap = start_bus_tap(env, realtime)
     sweeper = start_sweeper(Function("inbox-local-sweep", load_handler("sweep"), region=REGION))
     return RunningStack(
         settings=settings,
@@ -350,6 +388,7 @@ def start_stack(settings: DevSettings) -> RunningStack:
         _server=server,
         _moto=moto,
         _sweeper=sweeper,
+        bus_tap=bus_tap,
     )
 
 

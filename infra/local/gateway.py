@@ -3,6 +3,8 @@
 Routes, as deployed:
 - `/webhooks/facebook` → the webhook function, with a Lambda function URL event;
 - `/api` and `/api/...` → the API function, with an HTTP API payload 2.0 event;
+- `/ws` → the WebSocket API and its realtime function, `/_ws/@connections/<id>` → its
+  management API (infra/local/websocket.py);
 - `/` and the web inbox's files → `web/dist`, or a small page of links while it is not built;
   `/config.json` → the inbox's runtime settings; any other page a browser asks for → the
   inbox's `index.html` (SPA fallback, as CloudFront does deployed);
@@ -34,6 +36,7 @@ from infra.local.events import (
     function_url_event,
     http_response,
 )
+from infra.local.websocket import WS_PATH, is_management_path
 
 logger = logging.getLogger("local.gateway")
 
@@ -92,8 +95,10 @@ class LocalGateway:
         web_dist: Path | None = None,
         links: dict[str, str] | None = None,
         web_config: dict[str, str] | None = None,
+        websocket: Any = None,
     ) -> None:
         self.webhook = webhook
+        self.websocket = websocket
         self.api = api
         self.fallback = fallback
         self.web_dist = web_dist
@@ -108,6 +113,12 @@ class LocalGateway:
             response = self._invoke(self.webhook, function_url_event(_http_request(request)))
         elif path == "/api" or path.startswith("/api/"):
             response = self._invoke(self.api, api_event(_http_request(request)))
+        elif self.websocket is not None and path == WS_PATH:
+            # The path only: the query string holds the member's token.
+            logger.info("%s %s (WebSocket)", request.method, path)
+            return self.websocket.serve(environ)(environ, start_response)
+        elif self.websocket is not None and is_management_path(path):
+            response = self.websocket.manage(environ)
         else:
             static = self._static(path, request)
             if static is None and self.fallback is not None:

@@ -26,6 +26,7 @@ _FUNCTION_ENV_NAMES = (
     "USER_POOL_ID",
     "USER_POOL_CLIENT_ID",
     "MEDIA_BUCKET",
+    "WEBSOCKET_MANAGEMENT_URL",
 )
 
 # Table properties that create_table takes under the same name and shape.
@@ -46,6 +47,7 @@ _TABLE_PROPERTIES_WITHOUT_LOCAL_EFFECT = (
 )
 
 _LOCAL_ACCOUNT_ID = "123456789012"
+LOCAL_WEBSOCKET_API_ID = "inboxlocalws"
 
 
 @dataclass
@@ -158,6 +160,9 @@ def create_resources(
     resolver.refs["EventBus"] = _create_event_bus(client("events"), resources, resolver)
     resolver.refs["AppSecret"] = _create_secret(client("secretsmanager"), resources, resolver)
     resolver.refs["MediaBucket"] = _create_bucket(client("s3"), resources, resolver, name_prefix)
+    # No WebSocket API on the emulator: the local gateway serves it, and whoever starts that
+    # points WEBSOCKET_MANAGEMENT_URL at the gateway's emulation of the management API.
+    resolver.refs["WebSocketApi"] = LOCAL_WEBSOCKET_API_ID
 
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     env = {name: str(resolver.resolve(variables[name])) for name in _FUNCTION_ENV_NAMES}

@@ -19,6 +19,7 @@ units, so a message item has no index of its own and only the conversation's act
 | api key | ``APIKEYS`` | key id | find a presented key by its id; list the brand's keys |
 | catalog product | ``CATALOG`` | product id | list the products; get the ones sent as cards |
 | timeline entry | ``CONV#<id>`` | ``TL#<ms>#<id>`` | a conversation's routing history in order |
+| websocket connection | ``CONNECTIONS`` | connection id | every open connection, for one push |
 
 Indexes:
 - ``by_page_status`` (gsi1): conversations of one page in one status, newest activity first:
@@ -60,6 +61,7 @@ CONTACT_SK = "CONTACT"
 COMMENT_SK = "COMMENT"
 MESSAGE_PREFIX = "MSG#"
 OVERLAY_PREFIX = "FX#"
+CONNECTIONS_PK = "CONNECTIONS"
 
 
 def utcnow() -> datetime:
@@ -499,6 +501,27 @@ class CatalogProduct(_Item):
     updated_at = NumberAttribute()
 
 
+class Connection(_Item):
+    """A member's open WebSocket (actions/realtime.py), keyed by API Gateway's connection id.
+
+    All of a brand's connections share the `CONNECTIONS` partition, so a push finds them with
+    one query and no scan; a brand's team is small enough that the partition stays far below
+    DynamoDB's per-partition limits.
+    """
+
+    class Meta(_TableMeta):
+        pass
+
+    connection_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    connected_at = NumberAttribute()
+    # The table's TTL attribute (epoch seconds). API Gateway closes a connection after two
+    # hours, and `$disconnect` is best effort: this removes what it missed.
+    expires_at = NumberAttribute()
+    # The `seq` of the last frame sent to this connection (ws-contract: +1 per frame).
+    seq = NumberAttribute(default=0)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     Page,
     Member,
@@ -512,6 +535,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     BrandSettings,
     ApiKey,
     CatalogProduct,
+    Connection,
 )
 
 

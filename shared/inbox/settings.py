@@ -27,6 +27,9 @@ class Settings:
     cognito_jwks_url: str | None
     cors_origin: str
     media_bucket: str
+    # The API Gateway Management API of the WebSocket API (`https://<api>.execute-api...
+    # /<stage>`); on the local stack, the gateway's emulation of it.
+    websocket_management_url: str
 
 
 def _env(name: str, default: str = "") -> str:
@@ -52,6 +55,7 @@ def load_settings() -> Settings:
         cognito_jwks_url=_env("COGNITO_JWKS_URL") or None,
         cors_origin=_env("CORS_ORIGIN", "*"),
         media_bucket=_env("MEDIA_BUCKET"),
+        websocket_management_url=_env("WEBSOCKET_MANAGEMENT_URL"),
     )
 
 

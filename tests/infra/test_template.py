@@ -261,8 +261,32 @@ def test_functions_run_python_3_13_on_arm64(template: dict[str, Any]) -> None:
 
     assert globals_["Runtime"] == "python3.13"
     assert globals_["Architectures"] == ["arm64"]
-    # webhook, ingest, api and the routing sweep
-    assert len(functions) == 4
+    # webhook, ingest, api, the routing sweep and realtime
+    assert len(functions) == 5
     for function in functions:
         assert "Runtime" not in function["Properties"]
         assert function["Metadata"]["BuildMethod"] == "makefile"
+
+
+def test_realtime_may_post_only_to_its_own_websocket_api(template: dict[str, Any]) -> None:
+    realtime = template["Resources"]["RealtimeFunction"]["Properties"]
+    statement = realtime["Policies"][1]["Statement"][0]
+    rule = realtime["Events"]["DomainEvents"]["Properties"]
+
+    assert statement["Action"] == "execute-api:ManageConnections"
+    assert "${WebSocketApi}/live/POST/@connections/*" in statement["Resource"]["Fn::Sub"]
+    assert rule["EventBusName"] == {"Ref": "EventBus"}
+    assert rule["Pattern"] == {"source": ["inbox"]}
+
+
+def test_websocket_routes_all_reach_the_realtime_function(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in resources.values()
+              if r["Type"] == "AWS::ApiGatewayV2::Route"}
+    api = resources["WebSocketApi"]["Properties"]
+
+    assert api["ProtocolType"] == "WEBSOCKET"
+    assert sorted(routes) == ["$connect", "$default", "$disconnect"]
+    assert {r["Target"]["Fn::Sub"] for r in routes.values()} == {
+        "integrations/${WebSocketIntegration}"}
+    assert resources["WebSocketStage"]["Properties"]["StageName"] == "live"

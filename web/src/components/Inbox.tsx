@@ -54,15 +54,16 @@ export function Inbox(props: { api: Api; token: string; wsUrl: string; onSignOut
   }, [refreshList]);
 
   useEffect(() => {
+    setLoading(true);
+    void refreshList();
+  }, [filters, refreshList]);
+
+  // Asked after the list, which a member waits for: the API answers one request at a time.
+  useEffect(() => {
     void api.me().then(setMe).catch(() => {});
     void api.pages().then((a) => setPages(a.items)).catch(() => {});
     void api.members().then((a) => setMembers(a.items)).catch(() => {});
   }, [api]);
-
-  useEffect(() => {
-    setLoading(true);
-    void refreshList();
-  }, [filters, refreshList]);
 
   useEffect(() => {
     const realtime = new Realtime(wsUrl, token, {

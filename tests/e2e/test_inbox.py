@@ -15,6 +15,8 @@ ALEX = "2000000000000001"  # Alex Sample, in the sandbox's people
 SAM = "2000000000000002"
 KIM_COMMENTER = "2500000000000003"
 ROBIN = "2000000000000004"
+LAYLA = "2000000000000005"
+WEI = "2000000000000006"
 
 
 def conversation(page: Any, name: str) -> Any:
@@ -121,3 +123,62 @@ def test_a_comment_is_hidden_and_replied_to_and_an_agent_of_another_page_never_s
     expect(conversation(ben, "Alex Sample")).to_have_count(0)
     ann.context.close()
     ben.context.close()
+
+
+def test_two_members_see_a_new_message_within_a_second_each_only_their_own(
+    stack: Any, browser: Any, sandbox: Sandbox
+) -> None:
+    ann = sign_in(browser, stack.settings.base_url, ANN)
+    ben = sign_in(browser, stack.settings.base_url, BEN)
+    for page in (ann, ben):
+        expect(page.get_by_test_id("live")).to_have_text("Live", timeout=10_000)
+
+    # From the person pressing send to the row on the member's screen.
+    for page, page_id, psid, name in ((ann, PAGE_A, LAYLA, "Layla Haddad"),
+                                      (ben, PAGE_B, WEI, "Wei Chen")):
+        started = time.monotonic()
+        sandbox.message(page_id, psid, f"Hello from {name}")
+        expect(conversation(page, name)).to_be_visible(timeout=1000)
+        assert time.monotonic() - started < 1.0
+
+    expect(conversation(ann, "Wei Chen")).to_have_count(0)
+    expect(conversation(ben, "Layla Haddad")).to_have_count(0)
+    screenshot(ann, "inbox-list")
+    ann.context.close()
+    ben.context.close()
+
+
+def test_owners_see_team_and_page_settings_and_agents_do_not(
+    stack: Any, browser: Any
+) -> None:
+    owner = sign_in(browser, stack.settings.base_url, OWNER)
+    ann = sign_in(browser, stack.settings.base_url, ANN)
+
+    owner.get_by_role("button", name="Settings").click()
+    team = owner.get_by_test_id("team-table")
+    expect(team).to_contain_text("ann@example.com")
+    expect(team).to_contain_text("ben@example.com")
+    screenshot(owner, "settings")
+    owner.get_by_role("tab", name="Pages").click()
+    expect(owner.get_by_role("tabpanel", name="Pages")).to_contain_text("Demo Shop 2")
+
+    expect(ann.get_by_test_id("me")).to_contain_text("Agent")
+    expect(ann.get_by_role("button", name="Settings")).to_have_count(0)
+    owner.context.close()
+    ann.context.close()
+
+
+def test_the_inbox_speaks_simplified_chinese_when_the_member_picks_it(
+    stack: Any, browser: Any
+) -> None:
+    page = sign_in(browser, stack.settings.base_url, ANN)
+
+    page.get_by_role("combobox", name="Language").click()
+    page.get_by_role("option", name="简体中文").click()
+
+    expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+    expect(page.get_by_placeholder("搜索联系人姓名")).to_be_visible()
+    # Kept in this browser: a reload keeps the member's language.
+    page.reload()
+    expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+    page.context.close()

@@ -101,7 +101,7 @@ function ReferralCard({ referral }: { referral: Referral }) {
   const { t } = useTranslation();
   return (
     <Card withBorder mb="md" p="sm" data-testid="referral" maw={420}>
-      <Text size="xs" c="dimmed">{t(`referral.${referral.kind}`, { defaultValue: t("referral.other") })}</Text>
+      <Text size="xs" c="dimmed">{t(`referral.kinds.${referral.kind}`, { defaultValue: t("referral.kinds.other") })}</Text>
       {referral.ad_photo_url && <Image src={referral.ad_photo_url} h={120} fit="cover" alt="" />}
       <Text size="sm" fw={600}>{referral.ad_title ?? referral.ref ?? referral.source ?? ""}</Text>
       {referral.ad_id && <Text size="xs" c="dimmed">{t("referral.ad", { id: referral.ad_id })}</Text>}

@@ -11,6 +11,7 @@ local stack's management API on a loopback port:
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import threading
@@ -69,6 +70,8 @@ def _management_api() -> Iterator[Any]:
 
     from infra.local.websocket import WebSocketApi, management_app
 
+    # werkzeug logs every request at INFO: one line per post would bury the figures.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     api = WebSocketApi(lambda event, context: {"statusCode": 200})
     server = make_server("127.0.0.1", 0, management_app(api), threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},

@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -119,6 +120,9 @@ def create_stack(settings: DevSettings, endpoint_url: str) -> dict[str, str]:
         app_secret=settings.app_secret,
         verify_token=settings.verify_token,
     )
+    # The media worker fetches attachments from the sandbox, which serves them on the
+    # gateway's host; Facebook's CDN hosts are the deployed default.
+    env["MEDIA_ALLOWED_HOSTS"] = urlsplit(settings.base_url).hostname or "127.0.0.1"
     os.environ.update(env)
 
     from inbox import aws, models, secrets
@@ -213,16 +217,18 @@ def _connect_page(page_id: str, token: str, owner: Any, graph: Any) -> None:
     ).save()
 
 
-def start_queue_runner(env: dict[str, str], ingest: Any) -> Any:
+def start_queue_runner(env: dict[str, str], ingest: Any, *,
+                       queue: str = "EVENTS_QUEUE_URL",
+                       function_name: str = "inbox-local-ingest") -> Any:
     from inbox import aws
 
     from infra.local.queue_runner import QueueRunner
 
     runner = QueueRunner(
         handler=ingest,
-        queue_url=env["EVENTS_QUEUE_URL"],
+        queue_url=env[queue],
         sqs=aws.client("sqs"),
-        function_name="inbox-local-ingest",
+        function_name=function_name,
     )
     runner.start()
     return runner
@@ -309,6 +315,7 @@ class RunningStack:
     _moto: Any
     _sweeper: threading.Event | None = None
     bus_tap: Any = None
+    media_runner: Any = None
 
     @property
     def websocket_url(self) -> str:
@@ -319,6 +326,8 @@ class RunningStack:
             self._sweeper.set()
         if self.bus_tap is not None:
             self.bus_tap.stop()
+        if self.media_runner is not None:
+            self.media_runner.stop()
         self.runner.stop()
         self._server.shutdown()
         self._server.server_close()
@@ -355,6 +364,8 @@ def start_stack(settings: DevSettings) -> RunningStack:
             webhook_url=settings.base_url + "/webhooks/facebook",
             pages=default_pages(settings.page_ids),
         )
+        # Served on the gateway's port (its fallback), so its media links use that address.
+        sandbox_of(sandbox).base_url = settings.base_url
         gateway = LocalGateway(
             webhook=Function("inbox-local-webhook", load_handler("webhook"), region=REGION),
             api=Function("inbox-local-api", load_handler("api"), region=REGION, timeout_ms=25_000),
@@ -377,6 +388,9 @@ def start_stack(settings: DevSettings) -> RunningStack:
     ingest = Function("inbox-local-ingest", load_handler("ingest"), region=REGION)
     runner = start_queue_runner(env, ingest)
     bus_tap = start_bus_tap(env, realtime)
+    media = Function("inbox-local-media", load_handler("media"), region=REGION)
+    media_runner = start_queue_runner(env, media, queue="MEDIA_QUEUE_URL",
+                                      function_name="inbox-local-media")
     sweeper = start_sweeper(Function("inbox-local-sweep", load_handler("sweep"), region=REGION))
     return RunningStack(
         settings=settings,
@@ -389,6 +403,7 @@ def start_stack(settings: DevSettings) -> RunningStack:
         _moto=moto,
         _sweeper=sweeper,
         bus_tap=bus_tap,
+        media_runner=media_runner,
     )
 
 

@@ -27,6 +27,10 @@ _FUNCTION_ENV_NAMES = (
     "USER_POOL_CLIENT_ID",
     "MEDIA_BUCKET",
     "WEBSOCKET_MANAGEMENT_URL",
+    "MEDIA_QUEUE_URL",
+    "MEDIA_MAX_BYTES",
+    "MEDIA_ALLOWED_TYPES",
+    "MEDIA_ALLOWED_HOSTS",
 )
 
 # Table properties that create_table takes under the same name and shape.
@@ -148,7 +152,7 @@ def create_resources(
     resolver.refs["Table"] = _create_table(client("dynamodb"), resources, resolver, name_prefix)
 
     sqs = client("sqs")
-    for logical_id in ("DeadLetterQueue", "EventsQueue"):
+    for logical_id in ("DeadLetterQueue", "EventsQueue", "MediaDeadLetterQueue", "MediaQueue"):
         url, arn = _create_queue(sqs, logical_id, resources, resolver, name_prefix)
         resolver.refs[logical_id] = url
         resolver.attributes[f"{logical_id}.Arn"] = arn
@@ -167,6 +171,7 @@ def create_resources(
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     env = {name: str(resolver.resolve(variables[name])) for name in _FUNCTION_ENV_NAMES}
     env["DEAD_LETTER_QUEUE_URL"] = resolver.refs["DeadLetterQueue"]
+    env["MEDIA_DEAD_LETTER_QUEUE_URL"] = resolver.refs["MediaDeadLetterQueue"]
     env["AWS_REGION"] = region
     if endpoint_url:
         env["AWS_ENDPOINT_URL"] = endpoint_url

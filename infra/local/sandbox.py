@@ -273,6 +273,12 @@ class Sandbox:
         self.send_failures: list[tuple[int, int | None, str]] = []
         self._tokens: dict[str, str] = {}
         self._expired: set[str] = set()
+        # Attachment files served under /_sandbox/media/ as Facebook's CDN serves them: files
+        # a test put there, paths no longer served (an expired link), and queued failures.
+        self.base_url = ""
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_stopped: set[str] = set()
+        self.media_failures: dict[str, list[int]] = {}
         self._lock = threading.Lock()
         # Seeded from the clock so comment ids stay unique across restarts of `make dev`.
         self._numbers = itertools.count(int(time.time() * 1000) % 10**14)
@@ -320,6 +326,39 @@ class Sandbox:
             self.revoked.clear()
             self.unavailable.clear()
             self.send_failures.clear()
+
+    # Attachment files -------------------------------------------------------------------
+
+    def media_url(self, path: str) -> str:
+        """Where the sandbox serves the file at `path` (`base_url` set by whoever serves it)."""
+        return f"{self.base_url}/_sandbox/media/{path.lstrip('/')}"
+
+    def host_media(self, path: str, body: bytes, content_type: str) -> None:
+        with self._lock:
+            self.media[path.lstrip("/")] = (body, content_type)
+
+    def stop_serving_media(self, path: str) -> None:
+        """Answer 404 for this file from now on, as Facebook does once its link has expired."""
+        with self._lock:
+            self.media_stopped.add(path.lstrip("/"))
+
+    def fail_media(self, path: str, *, status: int = 503, times: int = 1) -> None:
+        """Answer the next `times` fetches of this file with `status`, then serve it again."""
+        with self._lock:
+            self.media_failures.setdefault(path.lstrip("/"), []).extend([status] * times)
+
+    def serve_media(self, path: str) -> tuple[int, bytes, str]:
+        """`(status, body, content type)` of a fetch of `path`."""
+        with self._lock:
+            if path in self.media_stopped:
+                return 404, b"", "text/plain"
+            failures = self.media_failures.get(path)
+            if failures:
+                return failures.pop(0), b"", "text/plain"
+            if path in self.media:
+                body, content_type = self.media[path]
+                return 200, body, content_type
+        return 200, _made_up_file(path), _media_type(path)
 
     def reset_calls(self) -> None:
         with self._lock:
@@ -1005,6 +1044,22 @@ class Sandbox:
             }
 
 
+_MEDIA_TYPES = {
+    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
+    "mp4": "video/mp4", "mp3": "audio/mpeg", "pdf": "application/pdf", "svg": "image/svg+xml",
+}
+
+
+def _media_type(path: str) -> str:
+    extension = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    return _MEDIA_TYPES.get(extension, "application/octet-stream")
+
+
+def _made_up_file(path: str) -> bytes:
+    # Distinct bytes per path, so a test can tell which file was copied where.
+    return b"sandbox media " + path.encode() + b" " + hashlib.sha256(path.encode()).digest()
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -1302,6 +1357,23 @@ def _add_control_routes(app: Flask, sandbox: Sandbox) -> None:
         )
         return Response(svg, mimetype="image/svg+xml")
 
+    @app.get("/_sandbox/media/<path:path>")
+    def media(path: str) -> Response:
+        status, body, content_type = sandbox.serve_media(path)
+        return Response(body, status=status, mimetype=content_type)
+
+    @app.post("/_sandbox/media-control/stop")
+    def stop_media() -> Response:
+        sandbox.stop_serving_media(str(payload().get("path", "")))
+        return jsonify({"success": True})
+
+    @app.post("/_sandbox/media-control/fail")
+    def fail_media() -> Response:
+        data = payload()
+        sandbox.fail_media(str(data.get("path", "")), status=int(data.get("status", 503)),
+                           times=int(data.get("times", 1)))
+        return jsonify({"success": True})
+
     @app.get("/sandbox/")
     @app.get("/sandbox")
     def player_page() -> Response:
@@ -1344,13 +1416,15 @@ def start_sandbox(app: Flask | None = None, **create_kwargs: Any) -> tuple[str, 
         daemon=True,
     )
     thread.start()
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    sandbox_of(app).base_url = base_url
 
     def stop() -> None:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
 
-    return f"http://127.0.0.1:{server.server_port}", stop
+    return base_url, stop
 
 
 _PLAYER_HTML = """<!doctype html>

@@ -318,11 +318,19 @@ class Conversation(_Item):
 
 class Attachment(MapAttribute):
     type = UnicodeAttribute()
+    # The link Facebook sent, kept for reference; it expires within days (actions/media.py).
     url = UnicodeAttribute(null=True)
     title = UnicodeAttribute(null=True)
     # What the type carries beyond a link: sticker id, coordinates, reel id, template
     # elements. Kept as Facebook sent it so nothing is lost for later screens.
     payload = JSONAttribute(null=True)
+    # The copy in the media bucket (actions/media.py): `pending` until the media worker has
+    # fetched it, then `stored` (with key, type and size) or `failed` (with the reason).
+    media_status = UnicodeAttribute(null=True)
+    media_key = UnicodeAttribute(null=True)
+    content_type = UnicodeAttribute(null=True)
+    size = NumberAttribute(null=True)
+    media_error = UnicodeAttribute(null=True)
 
 
 class PrivateReply(MapAttribute):

@@ -30,10 +30,27 @@ class Settings:
     # The API Gateway Management API of the WebSocket API (`https://<api>.execute-api...
     # /<stage>`); on the local stack, the gateway's emulation of it.
     websocket_management_url: str
+    # Inbound media copies (actions/media.py).
+    media_queue_url: str
+    media_max_bytes: int
+    media_allowed_types: tuple[str, ...]
+    media_allowed_hosts: tuple[str, ...]
+
+
+DEFAULT_MEDIA_TYPES = (
+    "image/,audio/,video/,application/pdf,application/zip,application/msword,"
+    "application/vnd.openxmlformats-officedocument.,application/vnd.ms-excel,"
+    "application/vnd.ms-powerpoint,application/octet-stream,text/plain,text/csv"
+)
+DEFAULT_MEDIA_HOSTS = "fbcdn.net,fbsbx.com,facebook.com,fbcdn.com"
 
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip().lower() for part in value.split(",") if part.strip())
 
 
 def load_settings() -> Settings:
@@ -56,6 +73,15 @@ def load_settings() -> Settings:
         cors_origin=_env("CORS_ORIGIN", "*"),
         media_bucket=_env("MEDIA_BUCKET"),
         websocket_management_url=_env("WEBSOCKET_MANAGEMENT_URL"),
+        media_queue_url=_env("MEDIA_QUEUE_URL"),
+        # Facebook's own attachment limit is 25 MB.
+        media_max_bytes=int(_env("MEDIA_MAX_BYTES", str(25 * 1024 * 1024))),
+        # MIME types or whole families (`image/`); anything else is refused with the reason.
+        media_allowed_types=_csv(_env("MEDIA_ALLOWED_TYPES", DEFAULT_MEDIA_TYPES)),
+        # Hosts (and their subdomains) the worker may fetch from: Facebook's CDNs in
+        # production, the sandbox's host on the local stack. Nothing else, so a crafted
+        # attachment URL cannot make the worker reach the stack's own network.
+        media_allowed_hosts=_csv(_env("MEDIA_ALLOWED_HOSTS", DEFAULT_MEDIA_HOSTS)),
     )
 
 

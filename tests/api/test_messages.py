@@ -70,7 +70,9 @@ def test_message_shape(api, thread):
     assert item["status"] == "received"
     assert item["created_at"] == "2026-01-01T00:00:01.000Z"
     assert item["attachments"] == [{"type": "image", "url": "https://cdn.example/a.jpg",
-                                    "title": None, "payload": None}]
+                                    "title": None, "payload": None, "original_url": None,
+                                    "media_status": None, "media_error": None,
+                                    "content_type": None, "size": None}]
     assert (item["reply_to"], item["quick_reply_payload"]) == ("m_0", "SIZE_M")
     assert (item["reaction"], item["edited"], item["hidden"], item["deleted"]) == (
         None, None, False, False)

@@ -261,8 +261,10 @@ def test_functions_run_python_3_13_on_arm64(template: dict[str, Any]) -> None:
 
     assert globals_["Runtime"] == "python3.13"
     assert globals_["Architectures"] == ["arm64"]
-    # webhook, ingest, api, the routing sweep and realtime
-    assert len(functions) == 5
+    names = {name for name, resource in template["Resources"].items()
+             if resource["Type"] == "AWS::Serverless::Function"}
+    assert {"WebhookFunction", "IngestFunction", "ApiFunction", "SweepFunction",
+            "RealtimeFunction", "MediaFunction"} <= names
     for function in functions:
         assert "Runtime" not in function["Properties"]
         assert function["Metadata"]["BuildMethod"] == "makefile"
@@ -290,3 +292,30 @@ def test_websocket_routes_all_reach_the_realtime_function(template: dict[str, An
     assert {r["Target"]["Fn::Sub"] for r in routes.values()} == {
         "integrations/${WebSocketIntegration}"}
     assert resources["WebSocketStage"]["Properties"]["StageName"] == "live"
+def test_media_queue_redrives_after_the_media_functions_last_attempt(
+    stack: dict[str, str], template: dict[str, Any]
+) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue = sqs.get_queue_attributes(QueueUrl=stack["MEDIA_QUEUE_URL"], AttributeNames=["All"])
+    dead = sqs.get_queue_attributes(QueueUrl=stack["MEDIA_DEAD_LETTER_QUEUE_URL"],
+                                    AttributeNames=["QueueArn"])
+
+    redrive = json.loads(queue["Attributes"]["RedrivePolicy"])
+    media = template["Resources"]["MediaFunction"]["Properties"]
+    assert redrive["deadLetterTargetArn"] == dead["Attributes"]["QueueArn"]
+    attempts = media["Environment"]["Variables"]["MEDIA_MAX_ATTEMPTS"]
+    assert str(redrive["maxReceiveCount"]) == attempts
+    assert int(queue["Attributes"]["VisibilityTimeout"]) >= 6 * media["Timeout"]
+
+
+def test_backups_point_in_time_recovery_and_bucket_versioning(template: dict[str, Any]) -> None:
+    tables = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    buckets = [r for r in template["Resources"].values() if r["Type"] == "AWS::S3::Bucket"]
+
+    assert tables and buckets
+    for table in tables:
+        recovery = table["Properties"]["PointInTimeRecoverySpecification"]
+        assert recovery["PointInTimeRecoveryEnabled"] is True
+        assert table["DeletionPolicy"] == "Retain"
+    for bucket in buckets:
+        assert bucket["Properties"]["VersioningConfiguration"]["Status"] == "Enabled"

@@ -126,3 +126,29 @@ def test_replay_posts_samples_signed(stack: RunningStack) -> None:
     statuses = replay([str(sample)], base_url=stack.settings.base_url, app_secret="dev-secret")
 
     assert statuses == [200]
+
+
+def test_an_inbound_image_is_still_shown_after_the_sandbox_stops_serving_it(
+    stack: RunningStack, token: str
+) -> None:
+    base = stack.settings.base_url
+    image_url = stack.sandbox.media_url("photos/local-cat.jpg")
+    original = requests.get(image_url, timeout=10).content
+    stack.sandbox.send_message(page_id=PAGE_A, psid="2000000000000002", image_url=image_url)
+    stack.runner.drain(timeout=20)
+    stack.media_runner.drain(timeout=20)
+
+    stopped = requests.post(f"{base}/_sandbox/media-control/stop", timeout=10,
+                            json={"path": "photos/local-cat.jpg"})
+    conversation = f"m{PAGE_A}_2000000000000002"
+    messages = requests.get(f"{base}/api/conversations/{conversation}/messages", timeout=10,
+                            headers={"Authorization": f"Bearer {token}"}).json()["items"]
+
+    assert stopped.status_code == 200
+    assert requests.get(image_url, timeout=10).status_code == 404
+    (attachment,) = [a for m in messages for a in m["attachments"]
+                     if a["original_url"] == image_url]
+    assert attachment["media_status"] == "stored"
+    shown = requests.get(attachment["url"], timeout=10)
+    assert (shown.status_code, shown.content) == (200, original)
+    assert shown.headers["Content-Type"] == "image/jpeg"

@@ -109,7 +109,9 @@ def test_each_media_kind_goes_by_a_short_lived_url_of_the_upload(api, personas, 
         (item,) = answer.body["items"]
         assert (item["type"], item["status"]) == ("attachment", "sent")
         assert item["attachments"] == [{"type": kind, "url": media_url, "title": None,
-                                        "payload": None}]
+                                        "payload": None, "original_url": None,
+                                        "media_status": None, "media_error": None,
+                                        "content_type": None, "size": None}]
     assert len(facebook.calls) == 4
 
 

@@ -27,7 +27,7 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError, UpdateError
 
 from inbox import event_names
-from inbox.actions import routing
+from inbox.actions import media, routing
 from inbox.facebook import events as fb
 from inbox.models import (
     CONVERSATION_SK,
@@ -355,7 +355,10 @@ def _condition_failed(exc: PutError | UpdateError) -> bool:
 def _attachments(items: tuple[fb.AttachmentData, ...]) -> list[Attachment] | None:
     if not items:
         return None
-    return [Attachment(type=a.type, url=a.url, title=a.title, payload=a.payload) for a in items]
+    attachments = [Attachment(type=a.type, url=a.url, title=a.title, payload=a.payload)
+                   for a in items]
+    media.mark_pending(attachments)
+    return attachments
 
 
 def _announce_message(ctx: IngestContext, conversation: Conversation, message: Message) -> None:
@@ -401,9 +404,11 @@ def _add_message(thread: _Thread | None, page: Page, message: Message, ctx: Inge
         # A redelivery; it also finishes a record that stopped between its two writes.
         if message.sk > (conversation.last_message_sk or ""):
             _record_activity(conversation, message, **flags)
+        media.enqueue_copy(message)
         return "duplicate"
 
     _record_activity(conversation, message, **flags)
+    media.enqueue_copy(message)
     _announce_message(ctx, conversation, message)
     logger.info("message stored", extra={"conversation_id": message.conversation_id,
                                          "message_id": message_id_from_sk(message.sk),
@@ -720,6 +725,7 @@ def _page_comment(event: fb.CommentAdded, page: Page, ctx: IngestContext) -> str
 def _comment_message(event: fb.CommentAdded, conversation_id: str, *, direction: str,
                      origin: str) -> Message:
     photo = [Attachment(type="image", url=event.photo_url)] if event.photo_url else None
+    media.mark_pending(photo)
     return Message(
         conversation_pk(conversation_id),
         message_sk(event.at, event.comment_id),

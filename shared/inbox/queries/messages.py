@@ -13,11 +13,12 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from inbox import access
+from inbox import access, storage
 from inbox.errors import InvalidInput
 from inbox.models import (
     MESSAGE_PREFIX,
     OVERLAY_PREFIX,
+    Attachment,
     Conversation,
     Member,
     Message,
@@ -94,6 +95,21 @@ def message_status(m: Message, conversation: Conversation) -> str:
     return "sent"
 
 
+def attachment_out(a: Attachment) -> AttachmentOut:
+    stored = a.media_status == "stored" and a.media_key
+    return AttachmentOut(
+        type=a.type,
+        url=storage.signed_url(a.media_key) if stored else a.url,
+        title=a.title,
+        payload=a.payload,
+        original_url=a.url if a.media_status else None,
+        media_status=a.media_status,
+        media_error=a.media_error,
+        content_type=a.content_type,
+        size=int(a.size) if a.size is not None else None,
+    )
+
+
 def message_out(m: Message, conversation: Conversation,
                 overlay: MessageOverlay | None = None) -> MessageOut:
     text, edited = _text_and_edits(m, overlay)
@@ -105,10 +121,7 @@ def message_out(m: Message, conversation: Conversation,
         origin=m.origin,
         type=m.type,
         text=text,
-        attachments=[
-            AttachmentOut(type=a.type, url=a.url, title=a.title, payload=a.payload)
-            for a in m.attachments or ()
-        ],
+        attachments=[attachment_out(a) for a in m.attachments or ()],
         status=message_status(m, conversation),
         created_at=iso_from_ms(m.created_at) or "",
         author_id=m.author_id,

@@ -88,10 +88,19 @@ class ConversationDetail(ConversationOut):
 
 class AttachmentOut(BaseModel):
     type: str
+    # The stored copy through a short-lived signed link once it is kept, else the link
+    # Facebook sent (which expires within days).
     url: str | None = None
     title: str | None = None
     # Whatever else the type carries (sticker id, coordinates, template), as Facebook sent it.
     payload: Any = None
+    # The link Facebook sent, for reference.
+    original_url: str | None = None
+    # `pending`, `stored` or `failed` (with `media_error`); null for links and outbound media.
+    media_status: str | None = None
+    media_error: str | None = None
+    content_type: str | None = None
+    size: int | None = None
 
 
 class Reaction(BaseModel):

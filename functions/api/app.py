@@ -53,6 +53,7 @@ from routes import comments as comment_routes  # noqa: E402
 from routes import conversations as conversation_routes  # noqa: E402
 from routes import members as member_routes  # noqa: E402
 from routes import pages as page_routes  # noqa: E402
+from routes import privacy as privacy_routes  # noqa: E402
 from routes import replies as reply_routes  # noqa: E402
 from routes.common import BEARER, bind_member, current_member  # noqa: E402
 
@@ -274,6 +275,7 @@ for _routes in (member_routes, brand_routes, api_key_routes, conversation_routes
 app.include_router(comment_routes.router)
 app.include_router(reply_routes.router)
 app.include_router(catalog_routes.router)
+app.include_router(privacy_routes.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -369,6 +369,7 @@ def start_stack(settings: DevSettings) -> RunningStack:
         gateway = LocalGateway(
             webhook=Function("inbox-local-webhook", load_handler("webhook"), region=REGION),
             api=Function("inbox-local-api", load_handler("api"), region=REGION, timeout_ms=25_000),
+            privacy=Function("inbox-local-privacy", load_handler("privacy"), region=REGION),
             fallback=sandbox,
             web_dist=ROOT / "web" / "dist",
             links={"Facebook sandbox": "/sandbox/", "API (OpenAPI)": "/api/openapi.json"},

@@ -42,6 +42,8 @@ logger = logging.getLogger("local.gateway")
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_PATH = "/webhooks/facebook"
+# Facebook's data-deletion callback and its status pages: on the HTTP API when deployed.
+DATA_DELETION_PATH = "/webhooks/facebook/data-deletion"
 Handler = Callable[[dict[str, Any], Any], Any]
 WsgiApp = Callable[..., Any]
 
@@ -96,8 +98,10 @@ class LocalGateway:
         links: dict[str, str] | None = None,
         web_config: dict[str, str] | None = None,
         websocket: Any = None,
+        privacy: Handler | None = None,
     ) -> None:
         self.webhook = webhook
+        self.privacy = privacy
         self.websocket = websocket
         self.api = api
         self.fallback = fallback
@@ -111,6 +115,8 @@ class LocalGateway:
         path = request.path
         if path in (WEBHOOK_PATH, WEBHOOK_PATH + "/"):
             response = self._invoke(self.webhook, function_url_event(_http_request(request)))
+        elif self.privacy is not None and path.startswith(DATA_DELETION_PATH):
+            response = self._invoke(self.privacy, api_event(_http_request(request)))
         elif path == "/api" or path.startswith("/api/"):
             response = self._invoke(self.api, api_event(_http_request(request)))
         elif self.websocket is not None and path == WS_PATH:

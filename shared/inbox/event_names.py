@@ -23,6 +23,8 @@ CONVERSATION_HANDED_OVER = "conversation.handed_over"
 MEMBER_STATUS_CHANGED = "member.status_changed"
 # Facebook refused the page's token: sends wait until someone reconnects the page.
 PAGE_RECONNECT_NEEDED = "page.reconnect_needed"
+# A contact and everything about it erased (actions/privacy.py).
+CONTACT_ERASED = "contact.erased"
 
 ALL = (
     CONTACT_CREATED,
@@ -40,4 +42,5 @@ ALL = (
     CONVERSATION_HANDED_OVER,
     MEMBER_STATUS_CHANGED,
     PAGE_RECONNECT_NEEDED,
+    CONTACT_ERASED,
 )

@@ -18,6 +18,7 @@ units, so a message item has no index of its own and only the conversation's act
 | brand settings | ``BRAND`` | ``SETTINGS`` | the isolation switch, read by every agent's access |
 | api key | ``APIKEYS`` | key id | find a presented key by its id; list the brand's keys |
 | catalog product | ``CATALOG`` | product id | list the products; get the ones sent as cards |
+| deletion request | ``DELETION#<code>`` | ``DELETION`` | a data-deletion status page |
 | timeline entry | ``CONV#<id>`` | ``TL#<ms>#<id>`` | a conversation's routing history in order |
 | websocket connection | ``CONNECTIONS`` | connection id | every open connection, for one push |
 
@@ -78,6 +79,10 @@ def contact_pk(contact_id: str) -> str:
 
 def comment_pk(comment_id: str) -> str:
     return f"COMMENT#{comment_id}"
+
+
+def deletion_request_pk(code: str) -> str:
+    return f"DELETION#{code}"
 
 
 def message_sk(timestamp_ms: int, local_id: str) -> str:
@@ -530,6 +535,24 @@ class Connection(_Item):
     seq = NumberAttribute(default=0)
 
 
+class DeletionRequest(_Item):
+    """A data-deletion request (actions/privacy.py), kept for its public status page.
+
+    It holds no identity: the confirmation code, the outcome's counts and times.
+    """
+
+    class Meta(_TableMeta):
+        pass
+
+    code = UnicodeAttribute()
+    # `in_progress` while the erasure runs, then `done`.
+    status = UnicodeAttribute()
+    requested_at = NumberAttribute()
+    finished_at = NumberAttribute(null=True)
+    contacts_erased = NumberAttribute(default=0)
+    conversations_erased = NumberAttribute(default=0)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     Page,
     Member,
@@ -544,6 +567,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ApiKey,
     CatalogProduct,
     Connection,
+    DeletionRequest,
 )
 
 

@@ -119,6 +119,13 @@ ROWS = [
     Row("POST", "/api/pages", managers_only(422), {"access_token": "not-a-page-token"},
         route="/api/pages"),
     Row("DELETE", "/api/pages/{page_c}", managers_only(404), route="/api/pages/{page_id}"),
+    # A contact's data: exported by supervisors and up; erased by managers (tests/privacy
+    # erases real contacts; here an unknown one, which every caller finds missing).
+    Row("GET", "/api/contacts/k_queue/export", expect(200, agent=403, agent_shared=403),
+        route="/api/contacts/{contact_id}/export"),
+    Row("GET", "/api/contacts/k_b/export", ON_PAGE_B),
+    Row("POST", "/api/contacts/k_nobody/erase", expect(404),
+        route="/api/contacts/{contact_id}/erase"),
 ]
 # The tags of the routes this table answers for; other suites cover replies and the catalog.
 TABLE_TAGS = {"conversations", "contacts", "pages", "team", "routing"}

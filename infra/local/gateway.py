@@ -187,10 +187,17 @@ def _is_app_page(path: str, request: Request) -> bool:
     )
 
 
+def _raw_path(request: Request) -> str:
+    # API Gateway's rawPath keeps the percent-encoding (a message id's `%23` must not become
+    # `#`); werkzeug's server keeps the path as sent in RAW_URI.
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    return raw.split("?", 1)[0] if raw else request.path
+
+
 def _http_request(request: Request) -> HttpRequest:
     return HttpRequest(
         method=request.method,
-        path=request.path,
+        path=_raw_path(request),
         query_string=request.query_string.decode("latin-1"),
         headers=list(request.headers.items()),
         # The raw bytes: the webhook's signature is over them, not over any re-encoding.

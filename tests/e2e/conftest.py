@@ -112,6 +112,13 @@ class Sandbox:
         self._post("/_sandbox/messenger/last-message",
                    {"page_id": page_id, "psid": psid, "hours_ago": hours_ago})
 
+    def fail_next_send(self, code: int, message: str) -> None:
+        self._post("/_sandbox/send-failures", {"code": code, "message": message, "calls": 1})
+
+    def image(self, page_id: str, psid: str, image_url: str) -> dict[str, Any]:
+        return self._post("/_sandbox/messages",
+                          {"page_id": page_id, "psid": psid, "image_url": image_url})
+
     def outbox(self) -> list[dict[str, Any]]:
         return requests.get(f"{self.base}/_sandbox/outbox", timeout=10).json()["messages"]
 

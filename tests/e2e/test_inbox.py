@@ -17,6 +17,7 @@ KIM_COMMENTER = "2500000000000003"
 ROBIN = "2000000000000004"
 LAYLA = "2000000000000005"
 WEI = "2000000000000006"
+PHONE_ONLY = "2000000000000009"  # the profile look-up is refused for this one
 
 
 def conversation(page: Any, name: str) -> Any:
@@ -46,6 +47,19 @@ def test_a_message_appears_without_reload_and_the_reply_reaches_messenger(
     assert len(sent) == 1 and sent[0]["messaging_type"] == "RESPONSE"
     screenshot(page, "chat")
     page.context.close()
+
+
+def _wait_for(check: Any, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _messages_to(sandbox: Sandbox, psid: str) -> list[dict[str, Any]]:
+    """What the page sent the person, without sender actions (seen, typing)."""
+    return [m for m in sandbox.outbox()
+            if m.get("recipient", {}).get("id") == psid and "message" in m]
 
 
 def _age_window(stack: Any, sandbox: Sandbox, psid: str, name: str, hours: float) -> None:
@@ -133,12 +147,18 @@ def test_two_members_see_a_new_message_within_a_second_each_only_their_own(
     for page in (ann, ben):
         expect(page.get_by_test_id("live")).to_have_text("Live", timeout=10_000)
 
-    # From the person pressing send to the row on the member's screen.
-    for page, page_id, psid, name in ((ann, PAGE_A, LAYLA, "Layla Haddad"),
-                                      (ben, PAGE_B, WEI, "Wei Chen")):
+    people = ((ann, PAGE_A, LAYLA, "Layla Haddad"), (ben, PAGE_B, WEI, "Wei Chen"))
+    for page, page_id, psid, name in people:
+        # The first message makes the contact and conversation (and wakes the handlers).
+        sandbox.message(page_id, psid, f"Hello, this is {name}")
+        expect(conversation(page, name)).to_be_visible(timeout=10_000)
+
+    # From the person pressing send to the new message on the member's screen.
+    for page, page_id, psid, name in people:
         started = time.monotonic()
-        sandbox.message(page_id, psid, f"Hello from {name}")
-        expect(conversation(page, name)).to_be_visible(timeout=1000)
+        sandbox.message(page_id, psid, f"A question from {name}")
+        expect(conversation(page, name)).to_contain_text(f"A question from {name}",
+                                                         timeout=1000)
         assert time.monotonic() - started < 1.0
 
     expect(conversation(ann, "Wei Chen")).to_have_count(0)
@@ -181,4 +201,35 @@ def test_the_inbox_speaks_simplified_chinese_when_the_member_picks_it(
     # Kept in this browser: a reload keeps the member's language.
     page.reload()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+    page.context.close()
+
+
+def test_a_refused_send_is_marked_and_retried_and_a_photo_is_shown(
+    stack: Any, browser: Any, sandbox: Sandbox
+) -> None:
+    sandbox.message(PAGE_A, PHONE_ONLY, "Can I change my order?")
+    photo = f"{stack.settings.base_url}/_sandbox/avatars/{PAGE_A}.svg"
+    sandbox.image(PAGE_A, PHONE_ONLY, photo)
+    page = sign_in(browser, stack.settings.base_url, ANN)
+    # The newest conversation; the person's name is hidden by their privacy settings.
+    page.get_by_test_id("conversation-item").first.click()
+    expect(page.get_by_test_id("chat")).to_contain_text("Can I change my order?")
+    chat = page.get_by_test_id("chat")
+    expect(chat.get_by_role("img")).to_have_attribute("src", photo)
+
+    # Opening the chat marks it seen (a Send API call too): the refusal is for the reply.
+    _wait_for(lambda: any(m.get("sender_action") == "mark_seen"
+                          and m["recipient"]["id"] == PHONE_ONLY for m in sandbox.outbox()))
+    sandbox.fail_next_send(100, "(#100) Invalid parameter")
+    composer = page.get_by_label("Write a reply…")
+    composer.fill("Yes, until it ships.")
+    composer.press("Enter")
+    failed = chat.locator("[data-status=failed]")
+    expect(failed).to_contain_text("Not sent")
+    assert not _messages_to(sandbox, PHONE_ONLY)
+
+    failed.get_by_role("button", name="Retry").click()
+    expect(chat.locator("[data-direction=out]")).to_have_attribute("data-status", "sent")
+    (sent,) = _messages_to(sandbox, PHONE_ONLY)
+    assert sent["message"]["text"] == "Yes, until it ships."
     page.context.close()

@@ -144,6 +144,15 @@ def test_a_failing_function_answers_500_like_api_gateway(base_url: str, api: Rec
     assert (answer.status_code, answer.json()) == (500, {"message": "Internal Server Error"})
 
 
+def test_the_api_gets_the_path_as_sent_with_its_percent_encoding(
+    base_url: str, api: Recorder
+) -> None:
+    requests.post(f"{base_url}/api/conversations/c1/messages/17%2300-ab/retry", timeout=5)
+
+    (event,) = api.events
+    assert event["rawPath"] == "/api/conversations/c1/messages/17%2300-ab/retry"
+
+
 def test_sandbox_routes_fall_through_to_the_sandbox(base_url: str) -> None:
     assert "Facebook sandbox" in requests.get(f"{base_url}/sandbox/", timeout=5).text
     me = requests.get(

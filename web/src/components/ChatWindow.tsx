@@ -22,6 +22,8 @@ export function ChatWindow(props: {
   const [messages, setMessages] = useState<Message[]>([]);
   const [missing, setMissing] = useState(false);
   const bottom = useRef<HTMLDivElement>(null);
+  // Marked seen once per opening: each refetch after a live event would send it again.
+  const markedSeen = useRef(false);
 
   const load = useCallback(async () => {
     try {
@@ -32,8 +34,9 @@ export function ChatWindow(props: {
       setConversation(detail);
       // The API pages newest first; the chat reads oldest first.
       setMessages([...page.items].reverse());
-      if (detail.unread_count > 0 && detail.channel !== "comment"
+      if (!markedSeen.current && detail.unread_count > 0 && detail.channel !== "comment"
         && detail.window.state === "open") {
+        markedSeen.current = true;
         void api.seen(conversationId).catch(() => {});
       }
     } catch {

@@ -56,8 +56,10 @@ def stack() -> Iterator[RunningStack]:
     secrets.forget_cached()
 
 
-def add_member(email: str, password: str, *, name: str, role: str, page_ids: set[str]) -> Any:
-    """A signed-up member, as an accepted invitation leaves one: Cognito user and `Member`."""
+def add_member(email: str, password: str, *, name: str, role: str, page_ids: set[str],
+               temporary: bool = False) -> Any:
+    """A member as an accepted invitation leaves one (Cognito user and `Member`); with
+    `temporary`, as a fresh invitation does: the password must be changed at first sign-in."""
     from inbox import aws
     from inbox import settings as settings_module
     from inbox.models import MEMBERS_PK, Member, utcnow
@@ -68,7 +70,7 @@ def add_member(email: str, password: str, *, name: str, role: str, page_ids: set
                               UserAttributes=[{"Name": "email", "Value": email},
                                               {"Name": "email_verified", "Value": "true"}])
     cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password,
-                                    Permanent=True)
+                                    Permanent=not temporary)
     user = cognito.admin_get_user(UserPoolId=pool, Username=email)
     sub = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
     member = Member(MEMBERS_PK, sub, member_id=sub, email=email, name=name, role=role,

@@ -238,3 +238,27 @@ def test_a_refused_send_is_marked_and_retried_and_a_photo_is_shown(
     (sent,) = _messages_to(sandbox, PHONE_ONLY)
     assert sent["message"]["text"] == "Yes, until it ships."
     page.context.close()
+
+
+def test_an_invited_member_chooses_a_password_at_first_sign_in(
+    stack: Any, browser: Any
+) -> None:
+    from tests.e2e.conftest import add_member
+
+    add_member("cleo@example.com", "Temporary2026x", name="Cleo", role="agent",
+               page_ids={PAGE_A}, temporary=True)
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.goto(stack.settings.base_url + "/")
+    page.get_by_role("textbox", name="Email").fill("cleo@example.com")
+    page.get_by_role("textbox", name="Password", exact=True).fill("Temporary2026x")
+    page.get_by_role("button", name="Sign in").click()
+
+    page.get_by_role("textbox", name="New password").fill("CleosOwn2026pass")
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_test_id("me")).to_contain_text("Cleo")
+    tokens = requests.post(f"{stack.settings.base_url}/api/auth/login", timeout=10, json={
+        "email": "cleo@example.com", "password": "CleosOwn2026pass"})
+    assert tokens.status_code == 200
+    context.close()

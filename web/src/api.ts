@@ -66,6 +66,11 @@ export class Api {
       { email, password });
   }
 
+  newPassword(email: string, session: string, newPassword: string) {
+    return this.call<{ id_token: string; access_token: string }>("POST",
+      "/api/auth/new-password", { email, session, new_password: newPassword });
+  }
+
   me() {
     return this.call<Member>("GET", "/api/members/me");
   }

@@ -181,3 +181,19 @@ def test_an_event_with_no_connection_open_reads_nothing_else(personas, websocket
     outcome = realtime.do_push_event("message.created", {"conversation_id": CONVERSATION})
 
     assert (outcome.connections, outcome.recipients, outcome.posted) == (0, 0, 0)
+
+
+def test_an_erased_contact_is_told_to_those_who_saw_its_whole_page(connect, personas,
+                                                                   websocket) -> None:
+    _, owner = connect(personas["owner"].token)
+    _, agent = connect(personas["agent"].token)
+    _, agent_b = connect(personas["agent_b"].token)
+
+    # The contact and its conversation are gone already when the event is pushed.
+    websocket.realtime(bus_event("contact.erased", contact_id=f"{PAGE_A}_2000000000000001",
+                                 page_id=PAGE_A, conversation_ids=[CONVERSATION]), None)
+
+    assert owner.events() == ["contact.erased"]
+    assert owner.frames[0]["data"]["conversation_ids"] == [CONVERSATION]
+    # With isolation on, agents cannot be told apart from who never saw it: they refetch.
+    assert agent.frames == agent_b.frames == []

@@ -175,7 +175,7 @@ def allowed_member_ids(detail: Mapping[str, Any], members: Mapping[str, Member])
     if conversation_id:
         return _conversation_audience(conversation_id, detail, members)
     if detail.get("contact_id"):
-        return _contact_audience(detail["contact_id"], members)
+        return _contact_audience(detail["contact_id"], detail.get("page_id"), members)
     if detail.get("member_id"):
         return {mid for mid, m in members.items()
                 if m.role in _MANAGERS or mid == detail["member_id"]}
@@ -191,7 +191,7 @@ def _conversation_audience(conversation_id: str, detail: Mapping[str, Any],
         conversation = Conversation.get(conversation_pk(conversation_id), CONVERSATION_SK,
                                         consistent_read=True)
     except Conversation.DoesNotExist:
-        return set()
+        return _erased_audience(detail.get("page_id"), members)
     isolation = _isolation_if_needed(members)
     audience = {mid for mid, m in members.items()
                 if access.can_see_conversation(m, conversation, isolation=isolation)}
@@ -203,12 +203,26 @@ def _conversation_audience(conversation_id: str, detail: Mapping[str, Any],
     return audience
 
 
-def _contact_audience(contact_id: str, members: Mapping[str, Member]) -> set[str]:
+def _contact_audience(contact_id: str, page_id: str | None,
+                      members: Mapping[str, Member]) -> set[str]:
     try:
         contact = Contact.get(contact_pk(contact_id), CONTACT_SK, consistent_read=True)
     except Contact.DoesNotExist:
-        return set()
+        return _erased_audience(page_id, members)
     return {mid for mid, m in members.items() if access.can_see_contact(m, contact)}
+
+
+def _erased_audience(page_id: str | None, members: Mapping[str, Member]) -> set[str]:
+    """Who hears of a contact or conversation that is gone (erased): whoever saw all of its page.
+
+    Its item cannot say who saw it any more. Those who see every conversation of the page
+    did; an isolated agent may have too, and finds it missing on the next refetch.
+    """
+    if not page_id:
+        return {mid for mid, m in members.items() if m.role in _MANAGERS}
+    isolation = _isolation_if_needed(members)
+    return {mid for mid, m in members.items()
+            if access.is_page_allowed(m, page_id) and (m.role != access.AGENT or not isolation)}
 
 
 def _isolation_if_needed(members: Mapping[str, Member]) -> bool:

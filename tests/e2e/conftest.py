@@ -44,6 +44,9 @@ def stack() -> Iterator[RunningStack]:
     add_member(*ANN, name="Ann", role="agent", page_ids={PAGE_A})
     add_member(*BEN, name="Ben", role="agent", page_ids={PAGE_B})
     yield running
+    # moto keeps one in-memory account per process, whichever server wrote it: forget this
+    # suite's members and conversations, or later suites' stacks would find them.
+    requests.post(f"{running.moto_url}/moto-api/reset", timeout=30)
     running.stop()
     # The stack pointed the process at its moto server; give other suites theirs back.
     os.environ.clear()

@@ -17,6 +17,7 @@ KIM_COMMENTER = "2500000000000003"
 ROBIN = "2000000000000004"
 LAYLA = "2000000000000005"
 WEI = "2000000000000006"
+KIM = "2000000000000003"
 PHONE_ONLY = "2000000000000009"  # the profile look-up is refused for this one
 
 
@@ -262,3 +263,27 @@ def test_an_invited_member_chooses_a_password_at_first_sign_in(
         "email": "cleo@example.com", "password": "CleosOwn2026pass"})
     assert tokens.status_code == 200
     context.close()
+
+
+def test_an_agent_picks_up_a_conversation_and_closes_it_with_a_tag(
+    stack: Any, browser: Any, sandbox: Sandbox
+) -> None:
+    sandbox.message(PAGE_A, KIM, "I need an invoice")
+    page = sign_in(browser, stack.settings.base_url, ANN)
+    conversation(page, "Kim Placeholder").filter(has_text="Messenger").click()
+    info = page.get_by_test_id("conversation-info")
+
+    info.get_by_role("button", name="Pick up").click()
+    expect(info).to_contain_text("Assignee: Ann")
+    info.get_by_role("button", name="Close").click()
+    dialog = page.get_by_role("dialog")
+    tags = dialog.get_by_label("Conversation tags")
+    tags.fill("invoice")
+    tags.press("Enter")
+    dialog.get_by_role("button", name="Close", exact=True).click()
+
+    expect(info).to_contain_text("Closed")
+    expect(info).to_contain_text("invoice")
+    timeline = page.get_by_text("Picked up")
+    expect(timeline).to_be_visible()
+    page.context.close()

@@ -46,7 +46,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """A fresh emulated account holding the stack's resources; yields their environment."""
     from inbox import aws as aws_clients
     from inbox import models, secrets, settings
-    from inbox.actions import inbound
+    from inbox.actions import inbound, retention
     from moto import mock_aws
 
     from infra.local.resources import create_resources
@@ -61,10 +61,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         aws_clients.reset_clients()
         secrets.forget_cached()
         inbound.forget_cached_pages()
+        retention.forget_cached()
         yield env
         aws_clients.reset_clients()
         secrets.forget_cached()
         inbound.forget_cached_pages()
+        retention.forget_cached()
 
 
 @pytest.fixture

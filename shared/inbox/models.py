@@ -392,6 +392,8 @@ class Message(_Item):
     # Set by this inbox only: Facebook sends no comment webhook for the page's own likes.
     liked_by_page = BooleanAttribute(null=True)
     private_reply = PrivateReply(null=True)
+    # Epoch seconds: DynamoDB's TTL deletes the message after the brand's retention.
+    expires_at = NumberAttribute(null=True)
 
 
 class MessageOverlay(_Item):
@@ -469,6 +471,9 @@ class BrandSettings(_Item):
 
     # DESIGN "Who sees what": agents do not see each other's conversations (default on).
     isolation = BooleanAttribute(default=True)
+    # Messages and inbound media older than this many days are deleted (actions/retention.py);
+    # None keeps them for good.
+    retention_days = NumberAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
 

@@ -126,6 +126,8 @@ ROWS = [
     Row("GET", "/api/contacts/k_b/export", ON_PAGE_B),
     Row("POST", "/api/contacts/k_nobody/erase", expect(404),
         route="/api/contacts/{contact_id}/erase"),
+    Row("PUT", "/api/settings/retention", managers_only(), {"days": None},
+        route="/api/settings/retention"),
 ]
 # The tags of the routes this table answers for; other suites cover replies and the catalog.
 TABLE_TAGS = {"conversations", "contacts", "pages", "team", "routing"}

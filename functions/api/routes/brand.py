@@ -6,10 +6,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from inbox.actions import team
+from inbox.actions import retention, team
 from inbox.queries import team as team_queries
 from inbox.queries.schemas import BrandSettingsOut
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from routes.common import BEARER, current_member
 
@@ -18,6 +18,11 @@ router = Router()
 
 class BrandSettingsRequest(BaseModel):
     isolation: bool
+
+
+class RetentionRequest(BaseModel):
+    # Days to keep messages and inbound media; null keeps them for good.
+    days: int | None = Field(ge=1, le=retention.MAX_DAYS)
 
 
 @router.get("/api/settings", summary="The brand's settings", tags=["team"], security=BEARER)
@@ -29,4 +34,12 @@ def get_settings() -> BrandSettingsOut:
             tags=["team"], security=BEARER)
 def put_settings(body: Annotated[BrandSettingsRequest, Body()]) -> BrandSettingsOut:
     saved = team.check_update_brand_settings(current_member(), isolation=body.isolation)
+    return team_queries.brand_settings_out(saved)
+
+
+@router.put("/api/settings/retention",
+            summary="How long messages and inbound media are kept (owner, admin)",
+            tags=["team"], security=BEARER)
+def put_retention(body: Annotated[RetentionRequest, Body()]) -> BrandSettingsOut:
+    saved = retention.check_set_retention(current_member(), body.days)
     return team_queries.brand_settings_out(saved)

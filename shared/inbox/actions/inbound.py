@@ -27,7 +27,7 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError, UpdateError
 
 from inbox import event_names
-from inbox.actions import media, routing
+from inbox.actions import media, retention, routing
 from inbox.facebook import events as fb
 from inbox.models import (
     CONVERSATION_SK,
@@ -400,6 +400,7 @@ def _add_message(thread: _Thread | None, page: Page, message: Message, ctx: Inge
             routing.do_route_on_inbound(conversation, page=page, text=message.text,
                                         outbox=ctx.outbox)
 
+    message.expires_at = retention.expires_at(message.created_at)
     if not _store_message(message):
         # A redelivery; it also finishes a record that stopped between its two writes.
         if message.sk > (conversation.last_message_sk or ""):

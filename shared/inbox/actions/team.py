@@ -347,8 +347,10 @@ def check_update_brand_settings(actor: Member, *, isolation: bool) -> BrandSetti
         Forbidden: the actor may not manage the team.
     """
     access.check_can_manage_team(actor)
+    # The whole item is written: the retention setting is carried over.
     settings = BrandSettings(BRAND_PK, SETTINGS_SK, isolation=isolation, updated_at=utcnow(),
-                             updated_by=actor.member_id)
+                             updated_by=actor.member_id,
+                             retention_days=access.brand_settings().retention_days)
     settings.save()
     logger.info("brand settings updated", extra={"by_member_id": actor.member_id,
                                                  "isolation": isolation})

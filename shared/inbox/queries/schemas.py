@@ -204,6 +204,8 @@ class MemberList(BaseModel):
 class BrandSettingsOut(BaseModel):
     # On: an agent sees only their own assigned and closed conversations, and the queue.
     isolation: bool
+    # Messages and inbound media older than this are deleted; null keeps them.
+    retention_days: int | None = None
     updated_at: str | None = None
     updated_by: str | None = None
 

@@ -48,7 +48,8 @@ def brand_settings(member: Member) -> BrandSettingsOut:
 
 def brand_settings_out(s: BrandSettings) -> BrandSettingsOut:
     return BrandSettingsOut(isolation=bool(s.isolation), updated_at=iso_from_datetime(s.updated_at),
-                            updated_by=s.updated_by)
+                            updated_by=s.updated_by,
+                            retention_days=int(s.retention_days) if s.retention_days else None)
 
 
 def list_api_keys(member: Member) -> ApiKeyList:

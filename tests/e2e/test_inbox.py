@@ -19,6 +19,10 @@ LAYLA = "2000000000000005"
 WEI = "2000000000000006"
 KIM = "2000000000000003"
 PHONE_ONLY = "2000000000000009"  # the profile look-up is refused for this one
+# The smallest valid PNG: one transparent pixel.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 
 
 def conversation(page: Any, name: str) -> Any:
@@ -286,4 +290,24 @@ def test_an_agent_picks_up_a_conversation_and_closes_it_with_a_tag(
     expect(info).to_contain_text("invoice")
     timeline = page.get_by_text("Picked up")
     expect(timeline).to_be_visible()
+    page.context.close()
+
+
+def test_a_file_is_attached_through_the_upload_flow_and_sent(
+    stack: Any, browser: Any, sandbox: Sandbox
+) -> None:
+    sandbox.message(PAGE_A, ROBIN, "Can you send me the size chart?")
+    page = sign_in(browser, stack.settings.base_url, ANN)
+    conversation(page, "Robin Moreau").click()
+    expect(page.get_by_test_id("chat")).to_contain_text("size chart")
+
+    page.get_by_test_id("composer").locator("input[type=file]").set_input_files(
+        files=[{"name": "sizes.png", "mimeType": "image/png", "buffer": PNG}])
+    expect(page.get_by_test_id("composer")).to_contain_text("sizes.png")
+    page.get_by_role("button", name="Send").click()
+
+    _wait_for(lambda: any(m["message"].get("attachment")
+                          for m in _messages_to(sandbox, ROBIN)))
+    (sent,) = _messages_to(sandbox, ROBIN)
+    assert sent["message"]["attachment"]["type"] == "image"
     page.context.close()

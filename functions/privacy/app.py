@@ -38,7 +38,9 @@ def _form(event: dict[str, Any]) -> dict[str, str]:
 
 
 def status_url(event: dict[str, Any], code: str) -> str:
-    domain = event.get("requestContext", {}).get("domainName", "")
+    # The host the callback came to: a custom domain in front of the API keeps its own name.
+    headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+    domain = headers.get("host") or event.get("requestContext", {}).get("domainName", "")
     scheme = "http" if domain.split(":")[0] in _LOCAL_HOSTS else "https"
     return f"{scheme}://{domain}{PATH}/{code}"
 

@@ -152,3 +152,29 @@ def test_an_inbound_image_is_still_shown_after_the_sandbox_stops_serving_it(
     shown = requests.get(attachment["url"], timeout=10)
     assert (shown.status_code, shown.content) == (200, original)
     assert shown.headers["Content-Type"] == "image/jpeg"
+
+
+def test_the_data_deletion_callback_answers_on_the_local_stack(stack: RunningStack) -> None:
+    import base64
+    import json
+
+    def encode(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    payload = encode(json.dumps({"algorithm": "HMAC-SHA256", "user_id": "2500000000009999"})
+                     .encode())
+    good = hmac.new(b"dev-secret", payload.encode(), hashlib.sha256).digest()
+    forged = hmac.new(b"not-the-secret", payload.encode(), hashlib.sha256).digest()
+    url = f"{stack.settings.base_url}/webhooks/facebook/data-deletion"
+
+    refused = requests.post(url, timeout=10,
+                            data={"signed_request": f"{encode(forged)}.{payload}"})
+    accepted = requests.post(url, timeout=10,
+                             data={"signed_request": f"{encode(good)}.{payload}"})
+
+    assert refused.status_code == 401
+    assert accepted.status_code == 200, accepted.text
+    status = requests.get(accepted.json()["url"], timeout=10)
+    assert status.status_code == 200
+    assert status.json()["confirmation_code"] == accepted.json()["confirmation_code"]
+    assert status.json()["status"] == "done"

@@ -50,6 +50,7 @@ from routes import api_keys as api_key_routes  # noqa: E402
 from routes import brand as brand_routes  # noqa: E402
 from routes import catalog as catalog_routes  # noqa: E402
 from routes import comments as comment_routes  # noqa: E402
+from routes import contacts as contact_routes  # noqa: E402
 from routes import conversations as conversation_routes  # noqa: E402
 from routes import members as member_routes  # noqa: E402
 from routes import pages as page_routes  # noqa: E402
@@ -276,6 +277,7 @@ app.include_router(comment_routes.router)
 app.include_router(reply_routes.router)
 app.include_router(catalog_routes.router)
 app.include_router(privacy_routes.router)
+app.include_router(contact_routes.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -7,6 +7,8 @@ write that it reports has succeeded; the realtime and automation work consume th
 SOURCE = "inbox"
 
 CONTACT_CREATED = "contact.created"
+# Members changed its email, phone, notes or tags (actions/contacts.py); names the fields.
+CONTACT_UPDATED = "contact.updated"
 CONVERSATION_CREATED = "conversation.created"
 CONVERSATION_UPDATED = "conversation.updated"
 MESSAGE_CREATED = "message.created"
@@ -28,6 +30,7 @@ CONTACT_ERASED = "contact.erased"
 
 ALL = (
     CONTACT_CREATED,
+    CONTACT_UPDATED,
     CONVERSATION_CREATED,
     CONVERSATION_UPDATED,
     MESSAGE_CREATED,

@@ -292,6 +292,24 @@ def test_transfer_back_to_the_queue_with_nobody_else_waits_there(aws: Any, clock
     assert_keys_match_state(cid)
 
 
+def test_transfer_back_to_the_queue_frees_the_giver_for_an_older_waiting_one(
+        aws: Any, clock: Clock) -> None:
+    from inbox.actions.routing import check_transfer
+
+    make_member("ann", limit=1)
+    held = arrive("p1", at=1)
+    older = arrive("p2", at=2)
+
+    check_transfer(member("ann"), held, to_member_id=None)
+
+    # The invariant of test_properties (nothing waits while an eligible member has room):
+    # the freed slot once took nothing while `older` waited for it.
+    assert conversation(older).assignee_id == "ann"
+    assert conversation(held).status == "unassigned"
+    assert queue_of(PAGE_A) == [held]
+    assert member("ann").open_count == 1
+
+
 # --- close -----------------------------------------------------------------------------------
 
 

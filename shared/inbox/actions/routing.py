@@ -541,7 +541,7 @@ def do_drain_queues(page_ids: list[str] | None = None, *, outbox: EventOutbox | 
     return assigned
 
 
-def _drain_for(member_id: str, outbox: EventOutbox) -> int:
+def _drain_for(member_id: str, outbox: EventOutbox, skip: Iterable[str] = ()) -> int:
     """Drain the queues a member may take from, after they freed capacity or came online."""
     try:
         member = _load_member(member_id)
@@ -549,7 +549,7 @@ def _drain_for(member_id: str, outbox: EventOutbox) -> int:
         return 0
     if not (member.active and member.status == ONLINE and has_reception_capacity(member)):
         return 0
-    return do_drain_queues(_member_page_ids(member), outbox=outbox)
+    return do_drain_queues(_member_page_ids(member), outbox=outbox, skip=skip)
 
 
 # --- by a member -----------------------------------------------------------------------------
@@ -681,6 +681,8 @@ def do_transfer(conversation_id: str, to_member_id: str | None, *, actor: str,
                 queued = _must_load(conversation_id)
                 _assign_best(queued, _Team(), events, expect=_conversation_in(UNASSIGNED),
                              kind=ASSIGNED_KIND, exclude={giver})
+            # The giver's freed slot serves whatever else waits, never the one just given back.
+            _drain_for(giver, events, skip={conversation_id})
         else:
             condition = _member_is_active() if force else _member_can_take_by_hand()
             change = _Change(conversation, _assigned_actions(conversation, to_member_id, at),

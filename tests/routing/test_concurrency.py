@@ -7,7 +7,9 @@ nothing about our code. A non-threaded werkzeug server (which also answers in HT
 every request has its own connection and none holds the server) makes each request atomic,
 as DynamoDB makes each item write; what can still interleave is everything between requests,
 which is exactly the race our transactions must survive: a stale team read, two routers
-choosing the same member, a close racing an arrival.
+choosing the same member, a close racing an arrival. moto's transactions run with the
+item-only rollback of `tests/moto_rollback.py` (moto's own copies the table per item, and
+was most of this test's time); what decides a transaction is still moto's code.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import APP_SECRET, PAGE_A, VERIFY_TOKEN
+from tests.moto_rollback import faster_transactions
 from tests.routing.conftest import arrive, make_member
 
 ARRIVALS = 200
@@ -29,7 +32,13 @@ BASE_MS = 1_767_000_000_000
 
 
 @pytest.fixture
-def serial_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def item_rollback() -> Iterator[None]:
+    with faster_transactions():
+        yield
+
+
+@pytest.fixture
+def serial_dynamodb(monkeypatch: pytest.MonkeyPatch, item_rollback: None) -> Iterator[str]:
     """The stack's resources on a moto server that serves one request at a time."""
     from inbox import aws as aws_clients
     from inbox import models, settings

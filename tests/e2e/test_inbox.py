@@ -311,3 +311,157 @@ def test_a_file_is_attached_through_the_upload_flow_and_sent(
     (sent,) = _messages_to(sandbox, ROBIN)
     assert sent["message"]["attachment"]["type"] == "image"
     page.context.close()
+
+
+def _owner_token(stack: Any) -> str:
+    return requests.post(f"{stack.settings.base_url}/api/auth/login", timeout=10,
+                         json={"email": OWNER[0], "password": OWNER[1]}).json()["id_token"]
+
+
+def test_an_agent_edits_the_contact_and_finds_them_by_tag_and_phone(
+    stack: Any, browser: Any, sandbox: Sandbox
+) -> None:
+    sandbox.message(PAGE_A, WEI, "Please call me about the refund")
+    page = sign_in(browser, stack.settings.base_url, ANN)
+    conversation(page, "Wei Chen").click()
+    panel = page.get_by_test_id("contact-panel")
+
+    panel.get_by_role("button", name="Edit").click()
+    panel.get_by_label("Email").fill("wei@example.com")
+    panel.get_by_label("Phone").fill("+351 912 000 111")
+    tags = panel.get_by_label("Tags")
+    tags.fill("refund")
+    tags.press("Enter")
+    panel.get_by_label("Notes").fill("Calls after 6 pm only.")
+    panel.get_by_role("button", name="Save").click()
+
+    expect(panel).not_to_have_attribute("data-editing", "true")
+    expect(panel.get_by_test_id("contact-email")).to_contain_text("wei@example.com")
+    expect(panel.get_by_test_id("contact-phone")).to_contain_text("+351 912 000 111")
+    expect(panel.get_by_test_id("contact-tags")).to_have_text("refund")
+    expect(panel.get_by_test_id("contact-notes")).to_have_text("Calls after 6 pm only.")
+
+    items = page.get_by_test_id("conversation-item")
+    page.get_by_label("Contact tag").fill("refund")
+    expect(items).to_have_count(1)
+    expect(items).to_contain_text("Wei Chen")
+    page.get_by_label("Contact tag").fill("")
+    page.get_by_label("Phone", exact=True).fill("+351912000111")
+    expect(items).to_have_count(1)
+    expect(items).to_contain_text("Wei Chen")
+    page.context.close()
+
+
+def test_the_keyboard_walks_the_list_and_reaches_search_and_reply(
+    stack: Any, browser: Any, sandbox: Sandbox
+) -> None:
+    sandbox.message(PAGE_A, ALEX, "One more thing about the jacket")
+    page = sign_in(browser, stack.settings.base_url, ANN)
+    items = page.get_by_test_id("conversation-item")
+    expect(items.first).to_contain_text("One more thing about the jacket", timeout=10_000)
+    focused_id = "document.activeElement && document.activeElement.id"
+
+    page.keyboard.press("j")
+    expect(items.nth(0)).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_test_id("chat")).to_contain_text("One more thing about the jacket")
+    page.keyboard.press("j")
+    expect(items.nth(1)).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("k")
+    expect(items.nth(0)).to_have_attribute("aria-selected", "true")
+
+    page.get_by_label("Write a reply…").wait_for()
+    page.keyboard.press("r")
+    assert page.evaluate(focused_id) == "composer-input"
+    page.keyboard.type("j stays in the reply")
+    expect(items.nth(0)).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Escape")
+    page.keyboard.press("/")
+    assert page.evaluate(focused_id) == "conversation-search"
+    page.keyboard.press("Escape")
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("shortcuts")).to_contain_text("Write a reply")
+    page.context.close()
+
+
+def test_a_dropped_file_and_a_catalog_product_reach_messenger(
+    stack: Any, browser: Any, sandbox: Sandbox
+) -> None:
+    created = requests.post(
+        f"{stack.settings.base_url}/api/catalog/products", timeout=10,
+        headers={"Authorization": f"Bearer {_owner_token(stack)}"},
+        json={"title": "Blue jacket", "subtitle": "Waterproof, every size", "price": "89.00",
+              "currency": "EUR", "url": "https://shop.example.com/blue-jacket"})
+    assert created.status_code == 201, created.text
+    sandbox.message(PAGE_A, LAYLA, "Do you have a rain jacket?")
+    page = sign_in(browser, stack.settings.base_url, ANN)
+    conversation(page, "Layla Haddad").click()
+    composer = page.get_by_test_id("composer")
+    expect(page.get_by_test_id("chat")).to_contain_text("rain jacket")
+
+    # What the browser does when a file is dragged from the desktop onto the reply box.
+    dropped = page.evaluate_handle("""(bytes) => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(bytes)], "jacket.png", {type: "image/png"}));
+        return data;
+    }""", list(PNG))
+    composer.dispatch_event("drop", {"dataTransfer": dropped})
+    expect(composer).to_contain_text("jacket.png")
+    composer.get_by_role("button", name="Products").click()
+    page.get_by_role("dialog").get_by_text("Blue jacket").click()
+    expect(composer).to_contain_text("Blue jacket")
+    composer.get_by_role("button", name="Send").click()
+
+    _wait_for(lambda: len(_messages_to(sandbox, LAYLA)) >= 2)
+    sent = [m["message"]["attachment"] for m in _messages_to(sandbox, LAYLA)]
+    assert sorted(a["type"] for a in sent) == ["image", "template"]
+    (card,) = [a for a in sent if a["type"] == "template"]
+    assert card["payload"]["elements"][0]["title"] == "Blue jacket"
+    expect(page.get_by_test_id("chat").get_by_test_id("card")).to_contain_text("Blue jacket")
+    page.context.close()
+
+
+def test_owners_manage_members_page_routing_and_api_keys(stack: Any, browser: Any) -> None:
+    owner = sign_in(browser, stack.settings.base_url, OWNER)
+    owner.on("dialog", lambda dialog: dialog.accept())
+    owner.get_by_role("button", name="Settings").click()
+    team = owner.get_by_test_id("team-table")
+
+    limit = owner.get_by_label("Reception limit of Ann")
+    limit.fill("7")
+    limit.press("Tab")
+    owner.get_by_label("Email", exact=True).fill("dana@example.com")
+    owner.get_by_label("Name", exact=True).fill("Dana")
+    owner.get_by_role("button", name="Invite").click()
+    dana = team.get_by_test_id("member-row").filter(has_text="dana@example.com")
+    expect(dana).to_be_visible()
+    dana.get_by_role("button", name="Deactivate").click()
+    expect(dana).to_contain_text("Deactivated")
+
+    owner.get_by_role("tab", name="Pages").click()
+    page_a = owner.get_by_test_id("page-settings").and_(
+        owner.locator(f"[data-page-id='{PAGE_A}']"))
+    page_a.get_by_label("Hand on unanswered after (minutes)").fill("15")
+    words = page_a.get_by_label("Hand-over words")
+    words.fill("human")
+    words.press("Enter")
+    page_a.get_by_role("button", name="Save").click()
+    expect(page_a.get_by_role("status")).to_have_text("Saved.")
+
+    owner.get_by_role("tab", name="API keys").click()
+    owner.get_by_label("Key name").fill("Order sync")
+    owner.get_by_role("button", name="Create key").click()
+    expect(owner.get_by_test_id("created-key")).to_contain_text("Copy the key now")
+    row = owner.get_by_test_id("api-key-row").filter(has_text="Order sync")
+    row.get_by_role("button", name="Revoke").click()
+    expect(row).to_contain_text("Revoked")
+
+    headers = {"Authorization": f"Bearer {_owner_token(stack)}"}
+    base = stack.settings.base_url
+    members = requests.get(f"{base}/api/members", headers=headers, timeout=10).json()["items"]
+    assert {m["email"]: m["reception_limit"] for m in members}["ann@example.com"] == 7
+    assert not {m["email"]: m["active"] for m in members}["dana@example.com"]
+    pages = requests.get(f"{base}/api/pages", headers=headers, timeout=10).json()["items"]
+    (saved,) = [p for p in pages if p["id"] == PAGE_A]
+    assert saved["unanswered_timeout_seconds"] == 900
+    assert "human" in saved["handover_words"]
+    owner.context.close()

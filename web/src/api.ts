@@ -1,4 +1,6 @@
 import type {
+  ApiKey,
+  Contact,
   Conversation,
   ConversationDetail,
   Member,
@@ -181,6 +183,32 @@ export class Api {
 
   invite(email: string, name: string, role: string) {
     return this.call<Member>("POST", "/api/members", { email, name, role });
+  }
+
+  updateMember(id: string, change: { role?: string; reception_limit?: number;
+    page_ids?: string[] }) {
+    return this.call<Member>("PATCH", `/api/members/${enc(id)}`, change);
+  }
+
+  deactivateMember(id: string) {
+    return this.call<Member>("DELETE", `/api/members/${enc(id)}`);
+  }
+
+  apiKeys() {
+    return this.call<Paged<ApiKey>>("GET", "/api/api-keys");
+  }
+
+  createApiKey(name: string, role: string) {
+    return this.call<ApiKey & { key: string }>("POST", "/api/api-keys", { name, role });
+  }
+
+  revokeApiKey(id: string) {
+    return this.call<ApiKey>("DELETE", `/api/api-keys/${enc(id)}`);
+  }
+
+  updateContact(id: string, change: { email?: string; phone?: string; notes?: string;
+    tags?: string[] }) {
+    return this.call<Contact>("PATCH", `/api/contacts/${enc(id)}`, change);
   }
 
   setStatus(status: string) {

@@ -91,6 +91,16 @@ export interface Page {
   auto_assign?: boolean;
   faq_auto_reply: boolean;
   unanswered_timeout_seconds?: number | null;
+  handover_words?: string[];
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: Exclude<Role, "owner">;
+  page_ids: string[];
+  created_at: string | null;
+  revoked_at?: string | null;
 }
 
 export type Role = "owner" | "admin" | "supervisor" | "agent";

@@ -1,4 +1,4 @@
-import { Badge, Box, Button, Group, Paper, Stack, Text, TextInput } from "@mantine/core";
+import { Anchor, Badge, Box, Button, Group, Paper, Stack, Text, TextInput } from "@mantine/core";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { type Api, ApiError } from "../api";
@@ -30,7 +30,12 @@ export function CommentThread(props: {
     <Stack gap="sm" data-testid="comment-thread">
       <Paper withBorder p="sm" bg="gray.0">
         <Text size="xs" c="dimmed">{t("comments.post")}</Text>
-        <Text size="sm" fw={600}>{conversation.post_id ?? ""}</Text>
+        {conversation.post_id && (
+          <Anchor size="sm" fw={600} href={`https://www.facebook.com/${conversation.post_id}`}
+            target="_blank" rel="noreferrer" data-testid="post-link">
+            {t("comments.openPost")}
+          </Anchor>
+        )}
       </Paper>
       {roots.map((m) => (
         <Comment key={m.id} {...props} message={m} replies={byParent.get(m.facebook_id ?? "") ?? []} />

@@ -6,6 +6,7 @@ import { type DragEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { type Api, ApiError } from "../api";
 import type { ConversationDetail, Product } from "../types";
+import { COMPOSER_ID } from "./Shortcuts";
 
 const HUMAN_AGENT = "HUMAN_AGENT";
 
@@ -100,7 +101,8 @@ export function Composer(props: {
           ))}
         </Group>
       )}
-      <Textarea aria-label={t("composer.placeholder")} placeholder={t("composer.placeholder")}
+      <Textarea id={COMPOSER_ID} aria-keyshortcuts="r"
+        aria-label={t("composer.placeholder")} placeholder={t("composer.placeholder")}
         autosize minRows={2} maxRows={6} value={text} maxLength={2000}
         onChange={(e) => setText(e.currentTarget.value)}
         onKeyDown={(e) => {

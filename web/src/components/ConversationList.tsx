@@ -7,6 +7,7 @@ import { useTranslation } from "react-i18next";
 import type { ConversationQuery } from "../api";
 import { time } from "../format";
 import type { Conversation, Member, Page } from "../types";
+import { SEARCH_ID } from "./Shortcuts";
 
 const STATUSES = ["bot", "unassigned", "assigned", "closed"];
 
@@ -56,7 +57,8 @@ export function ConversationList(props: {
     <Box w={360} style={{ borderRight: "1px solid var(--mantine-color-gray-3)",
       display: "flex", flexDirection: "column" }}>
       <Stack gap={6} p="sm" style={{ borderBottom: "1px solid var(--mantine-color-gray-2)" }}>
-        <TextInput size="xs" placeholder={t("filters.contactName")} aria-label={t("filters.contactName")}
+        <TextInput size="xs" id={SEARCH_ID} placeholder={t("filters.contactName")}
+          aria-label={t("filters.contactName")} aria-keyshortcuts="/"
           value={typed.contact_name}
           onChange={(e) => setTyped({ ...typed, contact_name: e.currentTarget.value })} />
         <Group gap={6} grow>

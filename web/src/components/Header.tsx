@@ -12,9 +12,10 @@ export function Header(props: {
   canManage: boolean;
   api: Api;
   onSettings: () => void;
+  onShortcuts: () => void;
   onSignOut: () => void;
 }) {
-  const { me, live, canManage, api, onSettings, onSignOut } = props;
+  const { me, live, canManage, api, onSettings, onShortcuts, onSignOut } = props;
   const { t } = useTranslation();
   const [notify, setNotify] = useState(readNotifyOptions);
   const [status, setStatus] = useState<string | null>(null);
@@ -65,6 +66,8 @@ export function Header(props: {
             </Stack>
           </Popover.Dropdown>
         </Popover>
+        <Button size="xs" variant="subtle" onClick={onShortcuts}
+          aria-keyshortcuts="?">{t("shortcuts.open")}</Button>
         <LanguagePicker />
         {canManage && (
           <Button size="xs" variant="light" onClick={onSettings}>{t("settings.open")}</Button>

@@ -9,6 +9,7 @@ import { ChatWindow } from "./ChatWindow";
 import { ConversationList } from "./ConversationList";
 import { Header } from "./Header";
 import { SettingsModal } from "./Settings";
+import { COMPOSER_ID, SEARCH_ID, ShortcutsModal } from "./Shortcuts";
 
 const POLL_MS = 5000;
 
@@ -69,7 +70,9 @@ export function Inbox(props: { api: Api; token: string; wsUrl: string; onSignOut
     const realtime = new Realtime(wsUrl, token, {
       onFrame: (frame: Frame) => {
         scheduleList();
-        if (frame.conversation_id && frame.conversation_id === selectedRef.current) {
+        // A contact's change has no conversation id: the open chat refetches its contact.
+        if (frame.event.startsWith("contact.")
+          || (frame.conversation_id && frame.conversation_id === selectedRef.current)) {
           setChatVersion((v) => v + 1);
         }
       },
@@ -93,6 +96,48 @@ export function Inbox(props: { api: Api; token: string; wsUrl: string; onSignOut
     return () => window.clearInterval(timer);
   }, [live, refreshList]);
 
+  const conversationsRef = useRef(conversations);
+  conversationsRef.current = conversations;
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
+
+  useEffect(() => {
+    // Mail-client keys, anywhere but in a text field: j/k walk the list, / searches,
+    // r writes a reply, ? lists them. Escape leaves a text field for the keys to work again.
+    function onKey(event: KeyboardEvent) {
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      const target = event.target as HTMLElement | null;
+      const typing = target !== null && (target.isContentEditable
+        || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+      if (typing) {
+        if (event.key === "Escape" && !document.querySelector("[role=dialog]")) target.blur();
+        return;
+      }
+      if (document.querySelector("[role=dialog]")) return;
+      const list = conversationsRef.current;
+      if (event.key === "j" || event.key === "k") {
+        const index = list.findIndex((c) => c.id === selectedRef.current);
+        const step = event.key === "j" ? 1 : -1;
+        const target = list[index < 0 ? 0 : Math.max(0, Math.min(list.length - 1, index + step))];
+        if (target) {
+          setSelected(target.id);
+          document.getElementById(`conversation-${target.id}`)?.scrollIntoView(
+            { block: "nearest" });
+        }
+      } else if (event.key === "/") {
+        document.getElementById(SEARCH_ID)?.focus();
+      } else if (event.key === "r") {
+        document.getElementById(COMPOSER_ID)?.focus();
+      } else if (event.key === "?") {
+        setShortcutsOpen(true);
+      } else {
+        return;
+      }
+      event.preventDefault();
+    }
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
   async function loadMore() {
     if (!next) return;
     const answer = await api.conversations({ ...filters, cursor: next, limit: 50 });
@@ -104,7 +149,9 @@ export function Inbox(props: { api: Api; token: string; wsUrl: string; onSignOut
   return (
     <Box h="100vh" style={{ display: "flex", flexDirection: "column" }}>
       <Header me={me} live={live} canManage={canManage} api={api}
-        onSettings={() => setSettingsOpen(true)} onSignOut={onSignOut} />
+        onSettings={() => setSettingsOpen(true)} onShortcuts={() => setShortcutsOpen(true)}
+        onSignOut={onSignOut} />
+      <ShortcutsModal opened={shortcutsOpen} onClose={() => setShortcutsOpen(false)} />
       <Box style={{ flex: 1, display: "flex", minHeight: 0 }}>
         <ConversationList conversations={conversations} loading={loading} selected={selected}
           onSelect={setSelected} filters={filters} onFilters={setFilters} pages={pages}
@@ -122,7 +169,7 @@ export function Inbox(props: { api: Api; token: string; wsUrl: string; onSignOut
         </Box>
       </Box>
       {canManage && (
-        <SettingsModal opened={settingsOpen} onClose={() => setSettingsOpen(false)} api={api}
+        <SettingsModal opened={settingsOpen} onClose={() => setSettingsOpen(false)} api={api} me={me}
           pages={pages} members={members} onPages={setPages} onMembers={setMembers} />
       )}
     </Box>

@@ -6,6 +6,7 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { type Api, ApiError } from "../api";
 import { time } from "../format";
+import { ContactCard } from "./ContactCard";
 import type { ConversationDetail, Member, TimelineEntry } from "../types";
 
 /** The contact and the conversation's routing: assign, transfer, close, pick up, timeline. */
@@ -45,15 +46,8 @@ export function InfoPanel(props: {
   return (
     <Box w={300} style={{ borderLeft: "1px solid var(--mantine-color-gray-3)" }}>
       <ScrollArea h="100%" p="sm">
-        <Stack gap="xs" data-testid="contact-panel">
-          <Text fw={700}>{contact?.name ?? conversation.contact_name}</Text>
-          {contact?.email && <Text size="sm">✉ {contact.email}</Text>}
-          {contact?.phone && <Text size="sm">☎ {contact.phone}</Text>}
-          {contact && contact.tags.length > 0 && (
-            <Group gap={4}>{contact.tags.map((tag) => <Badge key={tag} size="sm">{tag}</Badge>)}</Group>
-          )}
-          {contact?.notes && <Text size="sm" c="dimmed">{contact.notes}</Text>}
-        </Stack>
+        <ContactCard api={api} contact={contact} fallbackName={conversation.contact_name}
+          onChanged={onChanged} />
         <Divider my="sm" />
         <Stack gap="xs" data-testid="conversation-info">
           <Group gap={6}>

@@ -42,8 +42,14 @@ export function MessageBubble(props: { message: Message; onRetry: (m: Message) =
             </Badge>
           )}
           {message.edited && (
-            <Tooltip label={message.edited.previous.join(" → ")} disabled={!message.edited.previous.length}>
-              <Text size="xs" c="dimmed">{t("chat.edited")}</Text>
+            <Tooltip label={message.edited.previous.join(" → ")}
+              disabled={message.edited.previous.length < 2}>
+              <Text size="xs" c="dimmed" data-testid="edited">
+                {message.edited.previous.length
+                  ? t("chat.editedFrom",
+                    { text: message.edited.previous[message.edited.previous.length - 1] })
+                  : t("chat.edited")}
+              </Text>
             </Tooltip>
           )}
           {elsewhere && <Text size="xs" c="dimmed">{t("chat.sentElsewhere")}</Text>}

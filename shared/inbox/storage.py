@@ -52,6 +52,14 @@ def forget_client() -> None:
     _s3.cache_clear()
 
 
+def own_key(url: str | None) -> str | None:
+    """The object key of an `s3://<media bucket>/...` link (a reply's upload), else None."""
+    prefix = f"s3://{settings_module.settings.media_bucket}/"
+    if url and url.startswith(prefix):
+        return url[len(prefix):]
+    return None
+
+
 def signed_url(key: str, *, seconds: int = SIGNED_URL_SECONDS) -> str:
     return str(s3_client().generate_presigned_url(
         "get_object", Params={"Bucket": settings_module.settings.media_bucket, "Key": key},

@@ -108,10 +108,13 @@ def test_each_media_kind_goes_by_a_short_lived_url_of_the_upload(api, personas, 
         assert body["message"]["metadata"] == metadata(answer)
         (item,) = answer.body["items"]
         assert (item["type"], item["status"]) == ("attachment", "sent")
-        assert item["attachments"] == [{"type": kind, "url": media_url, "title": None,
-                                        "payload": None, "original_url": None,
-                                        "media_status": None, "media_error": None,
-                                        "content_type": None, "size": None}]
+        # The member's screen opens the upload through a short-lived signed link.
+        (shown,) = item["attachments"]
+        assert shown.pop("url").startswith(
+            f"https://{stack['MEDIA_BUCKET']}.s3.amazonaws.com/{key}?")
+        assert shown == {"type": kind, "title": None, "payload": None,
+                         "original_url": media_url, "media_status": None,
+                         "media_error": None, "content_type": None, "size": None}
     assert len(facebook.calls) == 4
 
 

@@ -97,12 +97,17 @@ def message_status(m: Message, conversation: Conversation) -> str:
 
 def attachment_out(a: Attachment) -> AttachmentOut:
     stored = a.media_status == "stored" and a.media_key
+    # A reply's upload is named by its s3:// media_url, which no browser opens: shown through
+    # a signed link like kept inbound media, the media_url kept as the original.
+    uploaded = storage.own_key(a.url)
+    url = (storage.signed_url(a.media_key) if stored
+           else storage.signed_url(uploaded) if uploaded else a.url)
     return AttachmentOut(
         type=a.type,
-        url=storage.signed_url(a.media_key) if stored else a.url,
+        url=url,
         title=a.title,
         payload=a.payload,
-        original_url=a.url if a.media_status else None,
+        original_url=a.url if a.media_status or uploaded else None,
         media_status=a.media_status,
         media_error=a.media_error,
         content_type=a.content_type,

@@ -34,12 +34,15 @@ web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
 web: web/dist/index.html
 
 # The end-to-end tests drive Debian's Chromium; root installs it, anyone else is told how
-# (the tests then fail, saying so, rather than skip).
+# (the tests then fail, saying so, rather than skip). The emoji font: reactions, file and
+# location marks in the screenshots are drawn, not empty boxes.
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/noto ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-		else echo "No /usr/bin/chromium: run 'sudo apt-get install chromium' for the e2e tests."; fi; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				chromium fonts-noto-color-emoji; \
+		else echo "No /usr/bin/chromium or emoji font: run 'sudo apt-get install chromium" \
+			"fonts-noto-color-emoji' for the e2e tests."; fi; \
 	fi
 
 # make replay FILE... : sign and post saved webhook bodies to the running local stack.

@@ -57,6 +57,8 @@ export interface Attachment {
   url?: string | null;
   title?: string | null;
   payload?: unknown;
+  // The link Facebook sent; `url` is the inbox's own copy once kept.
+  original_url?: string | null;
 }
 
 export interface Message {

@@ -21,7 +21,10 @@ export function ChatWindow(props: {
   const [conversation, setConversation] = useState<ConversationDetail | null>(null);
   const [messages, setMessages] = useState<Message[]>([]);
   const [missing, setMissing] = useState(false);
-  const bottom = useRef<HTMLDivElement>(null);
+  const viewport = useRef<HTMLDivElement>(null);
+  // Follows the newest message while the member is at the bottom, photos loading included;
+  // once they scroll up to read, new messages and late photos leave them where they are.
+  const atBottom = useRef(true);
   // Marked seen once per opening: each refetch after a live event would send it again.
   const markedSeen = useRef(false);
 
@@ -48,9 +51,12 @@ export function ChatWindow(props: {
     void load();
   }, [load, version]);
 
-  useEffect(() => {
-    bottom.current?.scrollIntoView({ block: "end" });
-  }, [messages.length]);
+  const followBottom = useCallback(() => {
+    const element = viewport.current;
+    if (element && atBottom.current) element.scrollTop = element.scrollHeight;
+  }, []);
+
+  useEffect(followBottom, [messages.length, followBottom]);
 
   const changed = useCallback(() => {
     void load();
@@ -77,7 +83,11 @@ export function ChatWindow(props: {
             </Badge>
           )}
         </Group>
-        <ScrollArea style={{ flex: 1 }} p="md">
+        <ScrollArea style={{ flex: 1 }} p="md" viewportRef={viewport} onLoadCapture={followBottom}
+          onScrollPositionChange={({ y }) => {
+            const element = viewport.current;
+            if (element) atBottom.current = element.scrollHeight - element.clientHeight - y < 40;
+          }}>
           {conversation.referral && <ReferralCard referral={conversation.referral} />}
           {isComment ? (
             <CommentThread api={api} conversation={conversation} messages={messages}
@@ -90,7 +100,6 @@ export function ChatWindow(props: {
               ))}
             </Stack>
           )}
-          <div ref={bottom} />
         </ScrollArea>
         {!isComment && <Composer api={api} conversation={conversation} onSent={changed} />}
       </Box>

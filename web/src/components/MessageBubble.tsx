@@ -91,7 +91,7 @@ export function AttachmentView({ attachment }: { attachment: Attachment }) {
       return <video controls src={url} style={{ maxWidth: 280 }} aria-label={t("kinds.video")} />;
     case "file":
       return <Anchor href={url} target="_blank" rel="noreferrer" size="sm">
-        📎 {attachment.title ?? t("kinds.file")}
+        📎 {attachment.title ?? fileName(attachment.original_url ?? url) ?? t("kinds.file")}
       </Anchor>;
     case "location": {
       const coordinates = (payload.coordinates ?? payload) as { lat?: number; long?: number };
@@ -126,4 +126,15 @@ function TemplateCard({ attachment }: { attachment: Attachment }) {
       ))}
     </Group>
   );
+}
+
+/** The name a file link ends with, which Facebook's file attachments carry no other way. */
+function fileName(url: string | undefined): string | null {
+  if (!url) return null;
+  try {
+    const last = new URL(url, window.location.href).pathname.split("/").pop();
+    return last ? decodeURIComponent(last) : null;
+  } catch {
+    return null;
+  }
 }

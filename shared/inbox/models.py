@@ -230,6 +230,8 @@ class Member(_Item):
     open_count = NumberAttribute(default=0)
     # Epoch ms since the member last freed capacity or came online: ties go to the oldest.
     idle_since = NumberAttribute(default=0)
+    # The inbox's interface language the member chose (`en`, `zh-CN`); None: their browser's.
+    language = UnicodeAttribute(null=True)
 
 
 class Contact(_Item):

@@ -277,6 +277,19 @@ def test_members_set_their_own_status(api, team, pages):
     assert wrong.status == 422
 
 
+def test_members_choose_their_own_language_kept_with_them(api, team, pages):
+    chosen = api("PUT", "/api/members/me/language", token=team["agent"].token,
+                 body={"language": "zh-CN"})
+    unknown = api("PUT", "/api/members/me/language", token=team["agent"].token,
+                  body={"language": "fr"})
+    me = api("GET", "/api/members/me", token=team["agent"].token)
+    other = api("GET", "/api/members/me", token=team["other_agent"].token)
+
+    assert (chosen.status, chosen.body["language"]) == (200, "zh-CN")
+    assert unknown.status == 422
+    assert (me.body["language"], other.body["language"]) == ("zh-CN", None)
+
+
 def test_everyone_sees_the_team(api, team, pages):
     answer = api("GET", "/api/members", token=team["agent"].token)
 

@@ -209,7 +209,16 @@ def test_the_inbox_speaks_simplified_chinese_when_the_member_picks_it(
     # Kept in this browser: a reload keeps the member's language.
     page.reload()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+    # And with the member: another browser, where nothing was chosen, turns to Chinese once
+    # Ann has signed in.
+    elsewhere = sign_in(browser, stack.settings.base_url, ANN)
+    expect(elsewhere.get_by_role("button", name="退出登录")).to_be_visible()
+    # Back to English for the stories that follow.
+    elsewhere.get_by_role("combobox", name="语言").click()
+    elsewhere.get_by_role("option", name="English").click()
+    expect(elsewhere.get_by_role("button", name="Sign out")).to_be_visible()
     page.context.close()
+    elsewhere.context.close()
 
 
 def test_a_refused_send_is_marked_and_retried_and_a_photo_is_shown(

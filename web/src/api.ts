@@ -211,6 +211,10 @@ export class Api {
     return this.call<Contact>("PATCH", `/api/contacts/${enc(id)}`, change);
   }
 
+  setLanguage(language: string) {
+    return this.call<Member>("PUT", "/api/members/me/language", { language });
+  }
+
   setStatus(status: string) {
     return this.call<Member>("PUT", "/api/members/me/status", { status });
   }

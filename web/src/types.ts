@@ -117,6 +117,7 @@ export interface Member {
   status: "online" | "away" | "offline";
   reception_limit: number;
   open_count: number;
+  language?: string | null;
 }
 
 export interface TimelineEntry {

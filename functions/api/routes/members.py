@@ -46,6 +46,10 @@ class StatusRequest(BaseModel):
     status: Literal["online", "away", "offline"]
 
 
+class LanguageRequest(BaseModel):
+    language: Literal["en", "zh-CN"]
+
+
 @router.get("/api/members", summary="The team", tags=["team"], security=BEARER)
 def list_members() -> MemberList:
     return team_queries.list_members(current_member())
@@ -68,6 +72,13 @@ def add_member(body: Annotated[AddMemberRequest, Body()]) -> MemberOut:
 def set_own_status(body: Annotated[StatusRequest, Body()]) -> MemberOut:
     return team_queries.member_out(team.check_set_own_status(current_member(),
                                                              body.status))
+
+
+@router.put("/api/members/me/language", summary="Choose one's own interface language",
+            tags=["team"], security=BEARER)
+def set_own_language(body: Annotated[LanguageRequest, Body()]) -> MemberOut:
+    return team_queries.member_out(team.check_set_own_language(current_member(),
+                                                               body.language))
 
 
 @router.get("/api/members/<member_id>", summary="One member (`me`: oneself)", tags=["team"],

@@ -340,6 +340,25 @@ def check_set_own_status(actor: Member, status: str) -> Member:
     return Member.get(MEMBERS_PK, actor.member_id)
 
 
+LANGUAGES = ("en", "zh-CN")
+
+
+def check_set_own_language(actor: Member, language: str) -> Member:
+    """A member picks the inbox's language for themselves, kept across browsers.
+
+    Raises:
+        Forbidden: an API key (it has no interface).
+        InvalidInput: not a language the inbox speaks.
+    """
+    access.check_is_person(actor)
+    if language not in LANGUAGES:
+        raise InvalidInput("the inbox does not speak that language", language=language)
+    actor.update(actions=[Member.language.set(language)])
+    logger.info("member language set", extra={"member_id": actor.member_id,
+                                               "language": language})
+    return Member.get(MEMBERS_PK, actor.member_id)
+
+
 def check_update_brand_settings(actor: Member, *, isolation: bool) -> BrandSettings:
     """Turn the brand's isolation (agents see only their own conversations) on or off.
 

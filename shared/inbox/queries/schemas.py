@@ -194,6 +194,7 @@ class MemberOut(BaseModel):
     reception_limit: int
     open_count: int
     created_at: str | None
+    language: str | None = None
 
 
 class MemberList(BaseModel):

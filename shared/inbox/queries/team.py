@@ -38,6 +38,7 @@ def member_out(m: Member) -> MemberOut:
         reception_limit=int(m.reception_limit or 0),
         open_count=int(m.open_count or 0),
         created_at=iso_from_datetime(m.created_at),
+        language=m.language,
     )
 
 

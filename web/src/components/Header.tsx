@@ -68,7 +68,7 @@ export function Header(props: {
         </Popover>
         <Button size="xs" variant="subtle" onClick={onShortcuts}
           aria-keyshortcuts="?">{t("shortcuts.open")}</Button>
-        <LanguagePicker />
+        <LanguagePicker onChosen={(language) => void api.setLanguage(language).catch(() => {})} />
         {canManage && (
           <Button size="xs" variant="light" onClick={onSettings}>{t("settings.open")}</Button>
         )}

@@ -2,6 +2,7 @@ import { Badge, Box, Group, Text } from "@mantine/core";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { Api, ConversationQuery } from "../api";
+import i18n, { setLanguage } from "../i18n";
 import { chime, desktopNotify, readNotifyOptions } from "../notify";
 import { Realtime } from "../realtime";
 import type { Conversation, Frame, Member, Page } from "../types";
@@ -61,7 +62,11 @@ export function Inbox(props: { api: Api; token: string; wsUrl: string; onSignOut
 
   // Asked after the list, which a member waits for: the API answers one request at a time.
   useEffect(() => {
-    void api.me().then(setMe).catch(() => {});
+    void api.me().then((found) => {
+      setMe(found);
+      // The member's own choice, made in any browser, wins over this browser's.
+      if (found.language && found.language !== i18n.language) setLanguage(found.language);
+    }).catch(() => {});
     void api.pages().then((a) => setPages(a.items)).catch(() => {});
     void api.members().then((a) => setMembers(a.items)).catch(() => {});
   }, [api]);

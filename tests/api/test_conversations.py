@@ -233,3 +233,27 @@ def test_listing_never_scans(api, inbox, monkeypatch):
     for query in ({}, {"contact_tag": "vip"}, {"phone": "+1 555"}, {"contact_name": "a"}):
         answer = api("GET", "/api/conversations", token=inbox["agent"].token, query=query)
         assert answer.status == 200
+
+
+def test_reading_a_conversation_clears_its_unread_count_for_the_team(api, inbox, monkeypatch):
+    from inbox import publish
+
+    published = []
+    monkeypatch.setattr(publish, "put_events", lambda batch: published.extend(batch))
+    make_conversation("c09", status="unassigned", unread_count=3)
+    make_conversation("c10", status="assigned", unread_count=2,
+                      assignee_id=inbox["other_agent"].member_id)
+
+    read = api("POST", "/api/conversations/c09/read", token=inbox["agent"].token)
+    again = api("POST", "/api/conversations/c09/read", token=inbox["agent"].token)
+    hidden = api("POST", "/api/conversations/c10/read", token=inbox["agent"].token)
+
+    assert (read.status, again.status, hidden.status) == (204, 204, 404)
+    shown = api("GET", "/api/conversations/c09", token=inbox["owner"].token)
+    assert shown.body["unread_count"] == 0
+    assert api("GET", "/api/conversations/c10",
+               token=inbox["owner"].token).body["unread_count"] == 2
+    # Once: reading it again changes nothing, so tells nobody.
+    assert [(e.name, e.detail) for e in published] == [
+        ("conversation.updated", {"conversation_id": "c09", "page_id": PAGE_A,
+                                  "change": "read", "unread_count": 0})]

@@ -40,9 +40,12 @@ def test_a_message_appears_without_reload_and_the_reply_reaches_messenger(
     item = conversation(page, "Alex Sample")
     expect(item).to_be_visible(timeout=10_000)
     expect(item).to_contain_text("Is the blue jacket in stock?")
+    expect(item.get_by_test_id("unread")).to_have_text("1")
     item.click()
     chat = page.get_by_test_id("chat")
     expect(chat.get_by_test_id("message").first).to_contain_text("blue jacket")
+    # Read once opened: the unread count clears, in this list and the team's.
+    expect(item.get_by_test_id("unread")).to_have_count(0)
     composer = page.get_by_label("Write a reply…")
     composer.fill("Yes, in every size.")
     composer.press("Enter")

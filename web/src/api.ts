@@ -114,6 +114,10 @@ export class Api {
       `/api/conversations/${enc(id)}/messages/${enc(messageId)}/retry`);
   }
 
+  read(id: string) {
+    return this.call<void>("POST", `/api/conversations/${enc(id)}/read`);
+  }
+
   seen(id: string) {
     return this.call<void>("POST", `/api/conversations/${enc(id)}/seen`);
   }

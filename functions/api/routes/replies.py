@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from inbox.actions import outbound
+from inbox.actions import outbound, reading
 from inbox.models import Conversation, Message
 from inbox.queries.messages import message_out
 from inbox.queries.schemas import MessageOut
@@ -134,6 +134,14 @@ def typing(conversation_id: Annotated[str, _ID],
              security=BEARER)
 def seen(conversation_id: Annotated[str, _ID]) -> Response[None]:
     outbound.check_sender_action(current_member(), conversation_id, "mark_seen")
+    return no_content()
+
+
+@router.post("/api/conversations/<conversation_id>/read",
+             summary="The member has read the conversation: its unread count goes to zero",
+             tags=["conversations"], security=BEARER)
+def mark_read(conversation_id: Annotated[str, _ID]) -> Response[None]:
+    reading.check_mark_read(current_member(), conversation_id)
     return no_content()
 
 

@@ -37,6 +37,9 @@ export function ChatWindow(props: {
       setConversation(detail);
       // The API pages newest first; the chat reads oldest first.
       setMessages([...page.items].reverse());
+      // Open on screen, its messages are read: the team's unread count goes to zero, as
+      // messages keep arriving while it stays open.
+      if (detail.unread_count > 0) void api.read(conversationId).catch(() => {});
       if (!markedSeen.current && detail.unread_count > 0 && detail.channel !== "comment"
         && detail.window.state === "open") {
         markedSeen.current = true;
@@ -57,6 +60,18 @@ export function ChatWindow(props: {
   }, []);
 
   useEffect(followBottom, [messages.length, followBottom]);
+
+  // Photos, cards and players take their height when they load, after the messages render:
+  // the content's growth is followed, not only the message count.
+  const observer = useRef<ResizeObserver | null>(null);
+  const content = useCallback((element: HTMLDivElement | null) => {
+    observer.current?.disconnect();
+    observer.current = null;
+    if (element) {
+      observer.current = new ResizeObserver(followBottom);
+      observer.current.observe(element);
+    }
+  }, [followBottom]);
 
   const changed = useCallback(() => {
     void load();
@@ -83,11 +98,12 @@ export function ChatWindow(props: {
             </Badge>
           )}
         </Group>
-        <ScrollArea style={{ flex: 1 }} p="md" viewportRef={viewport} onLoadCapture={followBottom}
+        <ScrollArea style={{ flex: 1 }} p="md" viewportRef={viewport}
           onScrollPositionChange={({ y }) => {
             const element = viewport.current;
             if (element) atBottom.current = element.scrollHeight - element.clientHeight - y < 40;
           }}>
+          <div ref={content}>
           {conversation.referral && <ReferralCard referral={conversation.referral} />}
           {isComment ? (
             <CommentThread api={api} conversation={conversation} messages={messages}
@@ -100,6 +116,7 @@ export function ChatWindow(props: {
               ))}
             </Stack>
           )}
+          </div>
         </ScrollArea>
         {!isComment && <Composer api={api} conversation={conversation} onSent={changed} />}
       </Box>

@@ -151,9 +151,11 @@ def measure_routing(_: Figures) -> Section:
             metered = routing.do_drain_queues([PAGE_A], outbox=outbox)
         outbox.events.clear()
 
-        # One new conversation with one slot free: the single decision ingestion asks for.
-        _raise_limits(1)
+        # The single decision ingestion asks for a new conversation. It arrives while every
+        # member is full (ingestion would otherwise route it at once, leaving nothing to
+        # measure), then one slot each opens and routing decides for it alone.
         arrival = _ingested_conversation("4999999999999999", base_ms + QUEUED)
+        _raise_limits(1)
         with meter.installed(), meter.tally() as single:
             taker = routing.do_route_conversation(arrival, outbox=outbox)
 

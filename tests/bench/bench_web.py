@@ -98,6 +98,13 @@ def measure_web(_: Figures) -> Section:
         stack.stop()
         os.environ.clear()
         os.environ.update(saved)
+        # The settings and cached clients still name the stopped stack's moto port; the
+        # measurements after this one (media) would call it and fail.
+        from inbox import aws
+        from inbox import settings as settings_module
+
+        settings_module.reload_settings()
+        aws.reset_clients()
     first_list = round(statistics.median(times), 0)
     return Section(
         title="Web inbox",

@@ -143,6 +143,19 @@ def test_a_comment_is_hidden_and_replied_to_and_an_agent_of_another_page_never_s
                if c.parent_id == posted["comment_id"] and c.author_id == PAGE_A]
     assert [c.message for c in replies] == ["Free above 50 euros."]
 
+    # The other moderation actions: like, a private reply in Messenger, delete.
+    comment.get_by_role("button", name="Like", exact=True).click()
+    expect(comment.get_by_text("Liked", exact=True)).to_be_visible()
+    comment.get_by_role("button", name="Private reply").click()
+    ann.get_by_label("Private message in Messenger…").fill("I sent you the price list.")
+    ann.get_by_label("Private message in Messenger…").press("Enter")
+    expect(comment.get_by_text(re.compile("Private reply: "))).to_be_visible()
+    assert shown.liked and shown.private_reply_mid
+    ann.on("dialog", lambda dialog: dialog.accept())
+    comment.get_by_role("button", name="Delete").click()
+    expect(comment.get_by_text("Deleted", exact=True)).to_be_visible()
+    assert shown.deleted
+
     # Ben works page B only: his own conversation arrives, page A's never do.
     expect(conversation(ben, "Robin Moreau")).to_be_visible(timeout=10_000)
     expect(conversation(ben, "Kim Placeholder")).to_have_count(0)
@@ -301,6 +314,26 @@ def test_an_agent_picks_up_a_conversation_and_closes_it_with_a_tag(
     timeline = page.get_by_text("Picked up")
     expect(timeline).to_be_visible()
     page.context.close()
+
+
+def test_an_owner_assigns_a_waiting_conversation_to_an_agent_with_a_note(
+    stack: Any, browser: Any, sandbox: Sandbox
+) -> None:
+    sandbox.message(PAGE_A, SAM, "Is anyone there?")
+    owner = sign_in(browser, stack.settings.base_url, OWNER)
+    conversation(owner, "Sam Example").filter(has_text="Messenger").first.click()
+    info = owner.get_by_test_id("conversation-info")
+
+    info.get_by_role("button", name="Assign").click()
+    dialog = owner.get_by_role("dialog")
+    dialog.get_by_label("To").click()
+    owner.get_by_role("option", name=re.compile("^Ann")).click()
+    dialog.get_by_label("Note").fill("Sam is a returning customer")
+    dialog.get_by_role("button", name="Transfer").click()
+
+    expect(info).to_contain_text("Assignee: Ann")
+    expect(owner.get_by_text("Sam is a returning customer")).to_be_visible()
+    owner.context.close()
 
 
 def test_a_file_is_attached_through_the_upload_flow_and_sent(

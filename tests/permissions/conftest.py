@@ -60,7 +60,7 @@ def world(request: pytest.FixtureRequest) -> World:
 
     waiting = ["queue_a", "pick_a", "theirs_pick", "queue_c", "mine", "mine_t", "mine_q",
                "mine_f", "mine_full", "mine_c", "mine_closed", "theirs", "theirs_t",
-               "theirs_c", "theirs_closed", "full_holds"]
+               "theirs_c", "theirs_closed", "full_holds", "queue_assign"]
     for n, cid in enumerate(waiting):
         make_conversation(cid, page_id=PAGE_A, activity_ms=1767225600000 + n,
                           contact_id="k_" + cid)

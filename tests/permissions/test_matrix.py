@@ -89,6 +89,10 @@ ROWS = [
     # Refused with the member and the limit, for whoever may see it.
     Row("POST", "/api/conversations/mine_full/transfer", expect(409),
         {"to_member_id": "{full}"}),
+    # A waiting conversation given to a member by hand: supervisors and up; an agent may only
+    # pick it up, so for them it is in the wrong state to transfer.
+    Row("POST", "/api/conversations/queue_assign/transfer",
+        expect(200, agent=409, agent_shared=409), {"to_member_id": "{other_agent}"}),
     Row("POST", "/api/conversations/mine_c/close", expect(200), {"tags": ["done"]},
         route="/api/conversations/{conversation_id}/close"),
     Row("POST", "/api/conversations/theirs_c/close", expect(200, agent=404, agent_shared=403),
@@ -106,6 +110,8 @@ ROWS = [
     Row("DELETE", "/api/members/{leaver}", managers_only(), route="/api/members/{member_id}"),
     Row("PUT", "/api/members/me/status", expect(200, api_key=403), {"status": "online"},
         route="/api/members/me/status"),
+    Row("PUT", "/api/members/me/language", expect(200, api_key=403), {"language": "zh-CN"},
+        route="/api/members/me/language"),
     Row("POST", "/api/api-keys", managers_only(), {"name": "CRM", "role": "agent"},
         route="/api/api-keys"),
     Row("DELETE", "/api/api-keys/{spare_key}", managers_only(),
@@ -128,6 +134,15 @@ ROWS = [
         route="/api/contacts/{contact_id}/erase"),
     Row("PUT", "/api/settings/retention", managers_only(), {"days": None},
         route="/api/settings/retention"),
+    # Editing a contact and reading a conversation follow seeing them.
+    Row("PATCH", "/api/contacts/k_queue", expect(200), {"notes": "Prefers mornings"},
+        route="/api/contacts/{contact_id}"),
+    Row("PATCH", "/api/contacts/k_theirs", ANOTHER_AGENTS, {"tags": ["vip", "late"]}),
+    Row("PATCH", "/api/contacts/k_b", ON_PAGE_B, {"email": "b@example.com"}),
+    Row("POST", "/api/conversations/queue_a/read", expect(204),
+        route="/api/conversations/{conversation_id}/read"),
+    Row("POST", "/api/conversations/theirs/read", expect(204, agent=404)),
+    Row("POST", "/api/conversations/queue_b/read", expect(404, owner=204, admin=204)),
 ]
 # The tags of the routes this table answers for; other suites cover replies and the catalog.
 TABLE_TAGS = {"conversations", "contacts", "pages", "team", "routing"}

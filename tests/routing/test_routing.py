@@ -292,6 +292,35 @@ def test_transfer_back_to_the_queue_with_nobody_else_waits_there(aws: Any, clock
     assert_keys_match_state(cid)
 
 
+def test_a_supervisor_assigns_a_waiting_conversation_by_hand_and_an_agent_may_not(
+        aws: Any, clock: Clock, outbox: Any) -> None:
+    from inbox.actions.routing import check_transfer
+    from inbox.errors import ConversationStateChanged, ReceptionLimitReached
+
+    make_member("ann", status="offline")
+    make_member("full", status="offline", limit=1)
+    sue = make_member("sue", role="supervisor", status="offline")
+    held, cid = arrive("p0", at=1), arrive("p1", at=2)
+    check_transfer(sue, held, to_member_id="full")
+    outbox.events.clear()
+    assert conversation(cid).status == "unassigned"
+
+    with pytest.raises(ConversationStateChanged):
+        check_transfer(member("ann"), cid, to_member_id="ann")
+    with pytest.raises(ReceptionLimitReached):
+        check_transfer(sue, cid, to_member_id="full")
+    check_transfer(sue, cid, to_member_id="ann", note="she knows this order", outbox=outbox)
+
+    assert (conversation(cid).status, conversation(cid).assignee_id) == ("assigned", "ann")
+    assert member("ann").open_count == 1
+    assert queue_of(PAGE_A) == []
+    assert timeline_kinds(cid)[-1] == ("assigned", None, "ann")
+    [event] = outbox.events
+    assert (event.name, event.detail["actor"], event.detail["note"]) == (
+        "conversation.assigned", "sue", "she knows this order")
+    assert_keys_match_state(cid)
+
+
 def test_transfer_back_to_the_queue_frees_the_giver_for_an_older_waiting_one(
         aws: Any, clock: Clock) -> None:
     from inbox.actions.routing import check_transfer

@@ -623,16 +623,23 @@ def check_transfer(member: Member, conversation_id: str, *, to_member_id: str | 
     """Give an `assigned` conversation to another member, or back to the queue (None).
 
     Agents transfer their own conversations; supervisors and up any on their pages, and
-    only they may `force` a transfer past the other member's reception limit.
+    only they may `force` a transfer past the other member's reception limit. Supervisors
+    and up also assign a waiting (`unassigned` or `bot`) conversation to a member this way.
 
     Raises:
         NotFound: the member may not see it, or `to_member_id` is no member.
         Forbidden: an agent transferring another's conversation, or forcing.
-        ConversationStateChanged: it is not `assigned`.
+        ConversationStateChanged: it is not `assigned` (nor waiting, for a supervisor).
         InvalidInput: the target is deactivated, not allowed on the page, or the holder.
         ReceptionLimitReached: the target is at their limit (and no force).
     """
     conversation = access_conversation(member, conversation_id)
+    if (conversation.status in (UNASSIGNED, BOT) and to_member_id is not None
+            and is_supervising(member)):
+        _check_note(note)
+        _check_target(conversation, to_member_id)
+        return do_assign_by_hand(conversation_id, to_member_id, actor=member.member_id,
+                                 note=note, force=force, outbox=outbox)
     if conversation.status != ASSIGNED:
         raise ConversationStateChanged("only an assigned conversation can be transferred",
                                        conversation_id=conversation_id,
@@ -644,16 +651,39 @@ def check_transfer(member: Member, conversation_id: str, *, to_member_id: str | 
         raise Forbidden("only a supervisor, admin or owner may force a transfer")
     _check_note(note)
     if to_member_id is not None:
-        target = _load_member(to_member_id)
-        if not target.active:
-            raise InvalidInput("the member is deactivated", member_id=to_member_id)
-        if not is_page_allowed(target, conversation.page_id):
-            raise InvalidInput("the member is not allowed on this page",
-                               member_id=to_member_id, page_id=conversation.page_id)
+        _check_target(conversation, to_member_id)
         if to_member_id == conversation.assignee_id:
             raise InvalidInput("the conversation is already theirs", member_id=to_member_id)
     return do_transfer(conversation_id, to_member_id, actor=member.member_id, note=note,
                        force=force, outbox=outbox)
+
+
+def _check_target(conversation: Conversation, to_member_id: str) -> None:
+    target = _load_member(to_member_id)
+    if not target.active:
+        raise InvalidInput("the member is deactivated", member_id=to_member_id)
+    if not is_page_allowed(target, conversation.page_id):
+        raise InvalidInput("the member is not allowed on this page",
+                           member_id=to_member_id, page_id=conversation.page_id)
+
+
+def do_assign_by_hand(conversation_id: str, to_member_id: str, *, actor: str,
+                      note: str | None = None, force: bool = False,
+                      outbox: EventOutbox | None = None) -> Conversation:
+    """A waiting conversation given to a member by a supervisor: the same one transaction as
+    any change of holder, conditioned on the member's capacity unless forced."""
+    conversation = _must_load(conversation_id)
+    status = conversation.status or ""
+    if status not in (UNASSIGNED, BOT):
+        _raise_state_changed(conversation_id)
+    at = clock()
+    condition = _member_is_active() if force else _member_can_take_by_hand()
+    change = _Change(conversation, _assigned_actions(conversation, to_member_id, at),
+                     _conversation_in(status), kind=ASSIGNED_KIND, actor=actor, at=at,
+                     taker=to_member_id, taker_condition=condition, note=note, forced=force)
+    with _publishing(outbox) as events:
+        _commit_or_raise(change, events)
+    return _must_load(conversation_id)
 
 
 def _check_note(note: str | None) -> None:

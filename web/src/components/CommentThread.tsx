@@ -31,7 +31,7 @@ export function CommentThread(props: {
       <Paper withBorder p="sm" bg="gray.0">
         <Text size="xs" c="dimmed">{t("comments.post")}</Text>
         {conversation.post_id && (
-          <Anchor size="sm" fw={600} href={`https://www.facebook.com/${conversation.post_id}`}
+          <Anchor size="sm" fw={600} href={postLink(conversation.post_id)}
             target="_blank" rel="noreferrer" data-testid="post-link">
             {t("comments.openPost")}
           </Anchor>
@@ -153,4 +153,11 @@ function Comment(props: {
       )}
     </Box>
   );
+}
+
+/** The post's address on Facebook: a post id is `<page id>_<post number>`. */
+function postLink(postId: string): string {
+  const [page, post] = postId.split("_");
+  return post ? `https://www.facebook.com/${page}/posts/${post}`
+    : `https://www.facebook.com/${postId}`;
 }

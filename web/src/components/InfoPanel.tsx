@@ -43,6 +43,7 @@ export function InfoPanel(props: {
 
   const status = conversation.status;
   const queued = status === "unassigned" || status === "bot";
+  const supervising = me !== null && me.role !== "agent";
   return (
     <Box w={300} style={{ borderLeft: "1px solid var(--mantine-color-gray-3)" }}>
       <ScrollArea h="100%" p="sm">
@@ -70,9 +71,13 @@ export function InfoPanel(props: {
             )}
             {status !== "closed" && (
               <>
-                <Button size="xs" variant="default" onClick={() => setTransferring(true)}>
-                  {me?.role === "agent" ? t("info.transfer") : t("info.assign")}
-                </Button>
+                {/* A waiting conversation is given by hand by supervisors and up; agents
+                    pick it up themselves. */}
+                {(status === "assigned" || (queued && supervising)) && (
+                  <Button size="xs" variant="default" onClick={() => setTransferring(true)}>
+                    {supervising ? t("info.assign") : t("info.transfer")}
+                  </Button>
+                )}
                 <Button size="xs" variant="default" onClick={() => setClosing(true)}>
                   {t("info.close")}
                 </Button>
@@ -103,7 +108,7 @@ export function InfoPanel(props: {
       </ScrollArea>
       <CloseDialog opened={closing} onClose={() => setClosing(false)}
         onConfirm={(tags) => act(() => api.close(conversation.id, tags)).then(() => setClosing(false))} />
-      <TransferDialog opened={transferring} members={members}
+      <TransferDialog opened={transferring} members={members} queued={queued}
         onClose={() => setTransferring(false)}
         onConfirm={(to, note) => act(() => api.transfer(conversation.id, to, note))
           .then(() => setTransferring(false))} />
@@ -127,6 +132,8 @@ function CloseDialog(props: { opened: boolean; onClose: () => void; onConfirm: (
 function TransferDialog(props: {
   opened: boolean;
   members: Member[];
+  // Already waiting: "back to the queue" would change nothing.
+  queued: boolean;
   onClose: () => void;
   onConfirm: (to: string | null, note: string) => void;
 }) {
@@ -138,7 +145,7 @@ function TransferDialog(props: {
     <Modal opened={props.opened} onClose={props.onClose} title={t("info.transferTitle")}>
       <Stack>
         <Select label={t("info.transferTo")} value={to} onChange={setTo} searchable
-          data={[{ value: QUEUE, label: t("info.queue") },
+          data={[...(props.queued ? [] : [{ value: QUEUE, label: t("info.queue") }]),
             ...props.members.filter((m) => m.active).map((m) => ({
               value: m.id, label: `${m.name || m.email} (${t(`status.${m.status}`)})` }))]} />
         <Textarea label={t("info.note")} value={note} onChange={(e) => setNote(e.currentTarget.value)} />

@@ -293,7 +293,8 @@ def banner(settings: DevSettings, pages: list[str], moto_url: str) -> str:
         f"  App secret:       {settings.app_secret}",
         f"  Pages connected:  {', '.join(pages) or 'none'}",
         f"  AWS (moto):       {moto_url}/moto-api/",
-        "  Replay samples:   make replay FILE...   (the samples need "
+        # Within 100 columns, as the README quotes it.
+        "  Replay samples:   make replay FILE...   (needs "
         "SANDBOX_PAGE_IDS=100000000000001,100000000000002)",
         "Stop with Ctrl-C.",
         "",

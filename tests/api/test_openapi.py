@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 PUBLIC = {"/api/auth/login", "/api/auth/new-password"}
 ROUTES = {
     ("post", "/api/auth/login"),
@@ -87,3 +90,24 @@ def test_a_body_that_is_not_utf8_is_a_client_error(api):
     answer = handler(event, _lambda_context())
 
     assert answer["statusCode"] == 400
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+# A route as the README writes it: `GET /api/conversations/{conversation_id}`.
+README_ROUTE = re.compile(r"`(GET|POST|PUT|PATCH|DELETE) (/api/[^`\s]*)`")
+
+
+def _route_shape(method: str, path: str) -> tuple[str, str]:
+    # Prose may name a parameter more briefly (`{id}`) than the document does.
+    return method.lower(), re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def test_the_readme_lists_every_route_and_no_other(api):
+    paths = api("GET", "/api/openapi.json").body["paths"]
+    documented = {_route_shape(method, path) for path, item in paths.items() for method in item}
+    written = {_route_shape(m, p) for m, p in README_ROUTE.findall(README.read_text())}
+
+    # The document itself is left out of the document.
+    written.discard(("get", "/api/openapi.json"))
+    assert documented - written == set(), "routes the README's list lacks"
+    assert written - documented == set(), "routes the README names that do not exist"

@@ -490,6 +490,17 @@ class Sandbox:
 
     def _get_node(self, node: str, query: dict[str, str], page: SandboxPage) -> dict[str, Any]:
         fields = [f for f in query.get("fields", "").split(",") if f]
+        if node in page.post_ids:
+            # A Page post node: Facebook's default fields are id, message and created_time.
+            full = {
+                "id": node,
+                "message": f"New in at {page.name}: the spring collection. Ask us anything!",
+                "created_time": "2026-01-05T09:00:00+0000",
+                "permalink_url": f"https://www.facebook.com/{page.id}/posts/"
+                                 f"{node.split('_')[-1]}",
+                "full_picture": _avatar_url(page.id),
+            }
+            return _pick(full, fields or ["message", "created_time"])
         if node in self.pages:
             known = self.pages[node]
             full = {

@@ -117,3 +117,42 @@ def test_an_agent_gets_404_for_a_comment_conversation_another_agent_holds(
 
     assert answer.status == 404
     assert facebook.calls == []
+
+
+def test_the_post_of_a_comment_conversation_is_read_from_facebook(api, stack, facebook,
+                                                                   page_a, personas):
+    from tests.comments.helpers import POST
+
+    comment(stack, facebook)
+    facebook.reset_calls()
+
+    answer = api("GET", f"/api/conversations/{conversation_of()}/post",
+                 token=personas["supervisor"].token)
+
+    assert answer.status == 200, answer.body
+    assert answer.body["id"] == POST
+    assert answer.body["message"].startswith("New in at Demo Shop")
+    assert answer.body["permalink_url"] == (
+        f"https://www.facebook.com/{PAGE_A}/posts/{POST.split('_')[1]}")
+    assert answer.body["picture_url"]
+    ((method, path, query),) = [(c["method"], c["path"], c.get("query"))
+                                for c in facebook.calls]
+    assert (method, path) == ("GET", f"/{POST}")
+    assert query["fields"] == "message,created_time,permalink_url,full_picture"
+
+
+def test_no_post_for_one_who_cannot_see_the_conversation_nor_for_messenger(
+        api, stack, facebook, page_a, personas):
+    comment(stack, facebook)
+    deliver(stack, {"object": "page", "entry": [{"id": PAGE_A, "time": 1, "messaging": [{
+        "sender": {"id": ALEX_PSID}, "recipient": {"id": PAGE_A}, "timestamp": 1,
+        "message": {"mid": "m_post_test", "text": "hi"}}]}]})
+    facebook.reset_calls()
+    stranger = outsider(stack)
+
+    hidden = api("GET", f"/api/conversations/{conversation_of()}/post", token=stranger.token)
+    messenger = api("GET", f"/api/conversations/m{PAGE_A}_{ALEX_PSID}/post",
+                    token=personas["owner"].token)
+
+    assert (hidden.status, messenger.status) == (404, 404)
+    assert facebook.calls == []

@@ -568,6 +568,10 @@ def test_every_message_kind_has_its_bubble_and_the_screenshots_show_a_working_in
     conversation(page, "Comments").first.click()
     thread = page.get_by_test_id("comment-thread")
     expect(thread.get_by_test_id("comment").first).to_be_visible()
+    # The post itself, read from Facebook when the conversation opens.
+    expect(thread.get_by_test_id("post")).to_contain_text("the spring collection")
+    expect(thread.get_by_test_id("post-link")).to_have_attribute(
+        "href", f"https://www.facebook.com/{PAGE_A}/posts/300000000000001")
     screenshot(page, "comment-thread")
     newest = page.get_by_test_id("conversation-item").first
     newest.click()

@@ -7,6 +7,7 @@ import type {
   Message,
   Page,
   Paged,
+  Post,
   Product,
   TimelineEntry,
 } from "./types";
@@ -116,6 +117,10 @@ export class Api {
 
   read(id: string) {
     return this.call<void>("POST", `/api/conversations/${enc(id)}/read`);
+  }
+
+  post(id: string) {
+    return this.call<Post>("GET", `/api/conversations/${enc(id)}/post`);
   }
 
   seen(id: string) {

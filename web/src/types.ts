@@ -85,6 +85,14 @@ export interface Message {
   tag?: string | null;
 }
 
+export interface Post {
+  id: string;
+  message?: string | null;
+  created_at?: string | null;
+  permalink_url?: string | null;
+  picture_url?: string | null;
+}
+
 export interface Page {
   id: string;
   name: string;

@@ -12,8 +12,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from inbox.actions import comments
 from inbox.models import CONVERSATION_SK, Conversation, Message, conversation_pk
+from inbox.queries import posts
 from inbox.queries.messages import message_out
-from inbox.queries.schemas import MessageOut
+from inbox.queries.schemas import MessageOut, PostOut
 from pydantic import BaseModel, Field
 
 from routes.common import BEARER, current_member
@@ -45,6 +46,13 @@ def _out(message: Message) -> MessageOut:
     conversation = Conversation(conversation_pk(message.conversation_id), CONVERSATION_SK,
                                 conversation_id=message.conversation_id)
     return message_out(message, conversation)
+
+
+@router.get("/api/conversations/<conversation_id>/post",
+            summary="The post a comment conversation is about, as Facebook has it now",
+            tags=_TAGS, security=BEARER)
+def get_post(conversation_id: ConversationId) -> PostOut:
+    return posts.post_of_conversation(current_member(), conversation_id)
 
 
 @router.post(_COMMENT + "/reply", summary="Reply publicly under a comment, as the page",

@@ -152,6 +152,16 @@ class MessageOut(BaseModel):
     send_error: dict[str, Any] | None = None
 
 
+class PostOut(BaseModel):
+    """A page's post, as Facebook has it now (read when a comment conversation is opened)."""
+
+    id: str
+    message: str | None = None
+    created_at: str | None = None
+    permalink_url: str | None = None
+    picture_url: str | None = None
+
+
 class PageOut(BaseModel):
     id: str
     name: str

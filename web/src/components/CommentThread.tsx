@@ -1,9 +1,11 @@
-import { Anchor, Badge, Box, Button, Group, Paper, Stack, Text, TextInput } from "@mantine/core";
-import { useState } from "react";
+import {
+  Anchor, Badge, Box, Button, Group, Image, Paper, Stack, Text, TextInput,
+} from "@mantine/core";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { type Api, ApiError } from "../api";
 import { time } from "../format";
-import type { ConversationDetail, Message } from "../types";
+import type { ConversationDetail, Message, Post } from "../types";
 import { AttachmentView } from "./MessageBubble";
 
 /** A comment conversation: the post, its comments threaded under their parents, moderation. */
@@ -14,7 +16,6 @@ export function CommentThread(props: {
   onChanged: () => void;
 }) {
   const { conversation, messages } = props;
-  const { t } = useTranslation();
   const byParent = new Map<string, Message[]>();
   const ids = new Set(messages.map((m) => m.facebook_id));
   const roots: Message[] = [];
@@ -28,19 +29,46 @@ export function CommentThread(props: {
   }
   return (
     <Stack gap="sm" data-testid="comment-thread">
-      <Paper withBorder p="sm" bg="gray.0">
-        <Text size="xs" c="dimmed">{t("comments.post")}</Text>
-        {conversation.post_id && (
-          <Anchor size="sm" fw={600} href={postLink(conversation.post_id)}
-            target="_blank" rel="noreferrer" data-testid="post-link">
-            {t("comments.openPost")}
-          </Anchor>
-        )}
-      </Paper>
+      <PostCard api={props.api} conversation={conversation} />
       {roots.map((m) => (
         <Comment key={m.id} {...props} message={m} replies={byParent.get(m.facebook_id ?? "") ?? []} />
       ))}
     </Stack>
+  );
+}
+
+/** The post the comments are under, read from Facebook; its link whatever Facebook says. */
+function PostCard(props: { api: Api; conversation: ConversationDetail }) {
+  const { api, conversation } = props;
+  const { t } = useTranslation();
+  const [post, setPost] = useState<Post | null>(null);
+  useEffect(() => {
+    void api.post(conversation.id).then(setPost).catch(() => setPost(null));
+  }, [api, conversation.id]);
+  if (!conversation.post_id) return null;
+  return (
+    <Paper withBorder p="sm" bg="gray.0" data-testid="post">
+      <Group justify="space-between" gap={4}>
+        <Text size="xs" c="dimmed">{t("comments.post")}</Text>
+        {post?.created_at && <Text size="xs" c="dimmed">{time(post.created_at)}</Text>}
+      </Group>
+      <Group align="flex-start" wrap="nowrap" gap="sm" mt={4}>
+        {post?.picture_url && (
+          <Image src={post.picture_url} w={72} h={72} radius="sm" alt={t("comments.post")} />
+        )}
+        <div style={{ minWidth: 0 }}>
+          {post?.message && (
+            <Text size="sm" lineClamp={3} style={{ whiteSpace: "pre-wrap" }}>
+              {post.message}
+            </Text>
+          )}
+          <Anchor size="sm" fw={600} target="_blank" rel="noreferrer" data-testid="post-link"
+            href={post?.permalink_url ?? postLink(conversation.post_id)}>
+            {t("comments.openPost")}
+          </Anchor>
+        </div>
+      </Group>
+    </Paper>
   );
 }
 
@@ -90,7 +118,9 @@ function Comment(props: {
             {message.liked_by_page && <Badge size="xs" color="blue">{t("comments.likedBadge")}</Badge>}
             {message.private_reply && (
               <Badge size="xs" color="teal">
-                {t("comments.privateReplyStatus", { status: message.private_reply.status })}
+                {t("comments.privateReplyStatus", { status: t(
+                  `comments.privateReplyStates.${message.private_reply.status}`,
+                  { defaultValue: message.private_reply.status }) })}
               </Badge>
             )}
             <Text size="xs" c="dimmed">{time(message.created_at)}</Text>

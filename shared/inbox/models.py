@@ -313,6 +313,9 @@ class Conversation(_Item):
     closed_at = NumberAttribute(null=True)
     # The member who held it last; a reopened conversation goes back to them when eligible.
     last_assignee_id = UnicodeAttribute(null=True)
+    # The member who gave it back to the queue: routing never hands it to them again while it
+    # waits (they may still pick it up by hand).
+    returned_by = UnicodeAttribute(null=True)
     # Since when the contact waits for the assignee's answer; the unanswered hand-back reads it.
     awaiting_reply_since = NumberAttribute(null=True)
     # Conversation tags, given on close (contact tags are apart, on the contact).

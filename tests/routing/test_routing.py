@@ -339,6 +339,28 @@ def test_transfer_back_to_the_queue_frees_the_giver_for_an_older_waiting_one(
     assert member("ann").open_count == 1
 
 
+def test_a_conversation_given_back_never_comes_back_to_its_giver_by_itself(
+        aws: Any, clock: Clock) -> None:
+    from inbox.actions.routing import check_pick_up, check_transfer, do_drain_queues
+
+    make_member("ann", limit=2)
+    first, second = arrive("p1", at=1), arrive("p2", at=2)
+
+    # Found on the local stack: giving back the second freed a slot that took the first back.
+    check_transfer(member("ann"), first, to_member_id=None)
+    check_transfer(member("ann"), second, to_member_id=None)
+    do_drain_queues()
+
+    assert queue_of(PAGE_A) == [first, second]
+    assert member("ann").open_count == 0
+    # Someone else still gets them, and the giver may still take one back by hand.
+    make_member("bob", limit=1)
+    do_drain_queues()
+    assert conversation(first).assignee_id == "bob"
+    check_pick_up(member("ann"), second)
+    assert conversation(second).assignee_id == "ann"
+
+
 # --- close -----------------------------------------------------------------------------------
 
 

@@ -228,6 +228,7 @@ def _assigned_actions(conversation: Conversation, member_id: str, at: int) -> li
         Conversation.gsi2sk.set(assignee_sort_key(ASSIGNED, at, cid)),
         Conversation.assignee_id.set(member_id),
         Conversation.last_assignee_id.set(member_id),
+        Conversation.returned_by.remove(),
         Conversation.assigned_at.set(at),
         Conversation.queued_at.remove(),
         Conversation.closed_at.remove(),
@@ -249,6 +250,7 @@ def _closed_actions(conversation: Conversation, at: int, tags: set[str]) -> list
         *index,
         Conversation.closed_at.set(at),
         Conversation.queued_at.remove(),
+        Conversation.returned_by.remove(),
         Conversation.awaiting_reply_since.remove(),
         *([Conversation.tags.set(tags)] if tags else []),
     ]
@@ -442,6 +444,8 @@ def _assign_best(conversation: Conversation, team: _Team, outbox: EventOutbox, *
     Returns None also when the conversation left the expected state meanwhile.
     """
     skip = set(exclude)
+    if conversation.returned_by:
+        skip.add(conversation.returned_by)
     for attempt in range(_MAX_TRIES):
         candidates = team.candidates(conversation.page_id, skip)
         if not candidates:
@@ -541,7 +545,7 @@ def do_drain_queues(page_ids: list[str] | None = None, *, outbox: EventOutbox | 
     return assigned
 
 
-def _drain_for(member_id: str, outbox: EventOutbox, skip: Iterable[str] = ()) -> int:
+def _drain_for(member_id: str, outbox: EventOutbox) -> int:
     """Drain the queues a member may take from, after they freed capacity or came online."""
     try:
         member = _load_member(member_id)
@@ -549,7 +553,7 @@ def _drain_for(member_id: str, outbox: EventOutbox, skip: Iterable[str] = ()) ->
         return 0
     if not (member.active and member.status == ONLINE and has_reception_capacity(member)):
         return 0
-    return do_drain_queues(_member_page_ids(member), outbox=outbox, skip=skip)
+    return do_drain_queues(_member_page_ids(member), outbox=outbox)
 
 
 # --- by a member -----------------------------------------------------------------------------
@@ -702,17 +706,18 @@ def do_transfer(conversation_id: str, to_member_id: str | None, *, actor: str,
     at = clock()
     with _publishing(outbox) as events:
         if to_member_id is None:
-            change = _Change(conversation, _queued_actions(conversation, at),
+            change = _Change(conversation, [*_queued_actions(conversation, at),
+                                            Conversation.returned_by.set(giver)],
                              _conversation_held_by(giver), kind=RETURNED, actor=actor, at=at,
                              giver=giver, note=note)
             _commit_or_raise(change, events)
-            # Someone else takes it if anyone may; the member who gave it back is skipped.
+            # Someone else takes it if anyone may (routing skips its `returned_by`).
             if _auto_assigns(_load_page(conversation.page_id)):
                 queued = _must_load(conversation_id)
                 _assign_best(queued, _Team(), events, expect=_conversation_in(UNASSIGNED),
-                             kind=ASSIGNED_KIND, exclude={giver})
-            # The giver's freed slot serves whatever else waits, never the one just given back.
-            _drain_for(giver, events, skip={conversation_id})
+                             kind=ASSIGNED_KIND)
+            # The giver's freed slot serves whatever else waits.
+            _drain_for(giver, events)
         else:
             condition = _member_is_active() if force else _member_can_take_by_hand()
             change = _Change(conversation, _assigned_actions(conversation, to_member_id, at),

@@ -8,7 +8,6 @@ filters and opens conversations and contacts, with isolation on and then off.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,10 +15,9 @@ from typing import Any
 import pytest
 import requests
 
-from infra.local.dev import DevSettings, RunningStack, start_stack
+from infra.local.dev import RunningStack
+from tests.local.stack import OWNER_EMAIL, OWNER_PASSWORD, PAGE_A, PAGE_B, running_stack
 
-PAGE_A, PAGE_B = "100000000000001", "100000000000002"
-OWNER_EMAIL, OWNER_PASSWORD = "owner@example.com", "LocalOwner2026"
 AGENT_EMAIL = "agent.ann@example.com"
 TEMPORARY, NEW_PASSWORD = "Temporary-Pass-2026", "Ann-Own-Password-2026"
 # Two contacts on page A (the owner takes the first), one on page B.
@@ -29,23 +27,7 @@ ON_A, OWNERS, ON_B = f"m{PAGE_A}_2000000000000011", f"m{PAGE_A}_2000000000000012
 
 @pytest.fixture(scope="module")
 def local() -> Iterator[RunningStack]:
-    saved = dict(os.environ)
-    running = start_stack(DevSettings(
-        port=0, app_secret="dev-secret", verify_token="dev-token", app_id="900000000000001",
-        owner_email=OWNER_EMAIL, owner_password=OWNER_PASSWORD, page_ids=[PAGE_A, PAGE_B],
-        moto_port=0))
-    yield running
-    running.stop()
-
-    # The stack pointed the process at its moto server; give the other suites theirs back.
-    os.environ.clear()
-    os.environ.update(saved)
-    from inbox import aws, secrets
-    from inbox import settings as settings_module
-
-    settings_module.reload_settings()
-    aws.reset_clients()
-    secrets.forget_cached()
+    yield from running_stack()
 
 
 class Client:

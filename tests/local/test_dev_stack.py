@@ -4,48 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from infra.local.dev import DevSettings, RunningStack, start_stack
+from infra.local.dev import RunningStack
 from infra.local.replay import replay
+from tests.local.stack import OWNER_PASSWORD as PASSWORD
+from tests.local.stack import PAGE_A, PAGE_B, running_stack
 
 # The handbook's shared/ lies beside the checkout, here and in CI.
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "facebook" / "webhooks"
-PAGE_A, PAGE_B = "100000000000001", "100000000000002"
-PASSWORD = "LocalOwner2026"
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[RunningStack]:
-    saved = dict(os.environ)
-    settings = DevSettings(
-        port=0,
-        app_secret="dev-secret",
-        verify_token="dev-token",
-        app_id="900000000000001",
-        owner_email="owner@example.com",
-        owner_password=PASSWORD,
-        page_ids=[PAGE_A, PAGE_B],
-        moto_port=0,
-    )
-    running = start_stack(settings)
-    yield running
-    running.stop()
-
-    # The stack pointed the process at its moto server; give the other suites theirs back.
-    os.environ.clear()
-    os.environ.update(saved)
-    from inbox import aws, secrets
-    from inbox import settings as settings_module
-
-    settings_module.reload_settings()
-    aws.reset_clients()
-    secrets.forget_cached()
+    yield from running_stack()
 
 
 @pytest.fixture(scope="module")

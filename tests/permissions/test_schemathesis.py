@@ -13,6 +13,7 @@ repeatable and stays well within the suite's time; SCHEMATHESIS_EXAMPLES asks fo
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -73,23 +74,18 @@ def _choices(names: list[str], known: dict[str, list[str]]) -> list[list[tuple[s
             for value in known[first]]
 
 
-@pytest.mark.parametrize("caller", CALLERS)
-def test_no_server_error_and_no_answer_off_the_document(api, world, caller):
-    import schemathesis
+def exercise_every_operation(schema: Any, known: dict[str, list[str]],
+                             call: Callable[[Any], Any], headers: dict[str, str]) -> None:
+    """Draw `EXAMPLES` requests per operation, send each with `call`, and check the answers.
+
+    Fails with every operation that broke, after all of them ran.
+    """
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import (
         content_type_conformance,
         response_schema_conformance,
     )
 
-    set_isolation(caller)
-    gateway = _gateway()
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", gateway)
-    credentials = world.tokens[caller]
-    headers = dict(credentials.get("headers") or {})
-    if "token" in credentials:
-        headers["Authorization"] = f"Bearer {credentials['token']}"
-    known = _known_path_parameters(world, caller)
     checks = [not_a_server_error, response_schema_conformance, content_type_conformance]
     failures: list[str] = []
     sent: dict[str, int] = {}
@@ -102,7 +98,7 @@ def test_no_server_error_and_no_answer_off_the_document(api, world, caller):
                   suppress_health_check=list(HealthCheck))
         @given(case=_strategy(operation, known))
         def exercise(case: Any) -> None:
-            response = case.call(app=gateway, headers=headers)
+            response = call(case)
             label = case.operation.label
             sent[label] = sent.get(label, 0) + 1
             case.validate_response(response, checks=checks, headers=headers)
@@ -116,4 +112,21 @@ def test_no_server_error_and_no_answer_off_the_document(api, world, caller):
     assert failures == [], "\n\n".join(failures)
     # Every operation of the document was exercised, not skipped by a strategy error.
     assert len(sent) == len(list(schema.get_all_operations()))
-    print(f"{caller}: {sum(sent.values())} requests over {len(sent)} operations")
+    print(f"{sum(sent.values())} requests over {len(sent)} operations")
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_no_server_error_and_no_answer_off_the_document(api, world, caller):
+    import schemathesis
+
+    set_isolation(caller)
+    gateway = _gateway()
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", gateway)
+    credentials = world.tokens[caller]
+    headers = dict(credentials.get("headers") or {})
+    if "token" in credentials:
+        headers["Authorization"] = f"Bearer {credentials['token']}"
+    known = _known_path_parameters(world, caller)
+
+    exercise_every_operation(schema, known, lambda case: case.call(app=gateway, headers=headers),
+                             headers)

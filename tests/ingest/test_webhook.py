@@ -96,11 +96,37 @@ def test_signature_is_checked_on_the_raw_escaped_bytes(aws):
     b'{"object": "page", "entry": {"id": "1"}}',
     b'{"object": "page", "entry": [{"time": 1}]}',
     b"[1, 2, 3]",
+    # Signed but not Facebook's shape: each once reached the queue or broke the split.
+    b'{"object": "page", "entry": [{"id": "1", "messaging": [{"sender": 5}]}]}',
+    b'{"object": "page", "entry": [{"id": "1", "messaging": 5}]}',
+    b'{"object": "page", "entry": [{"id": "1", "messaging": "x"}]}',
+    b'{"object": "page", "entry": [{"id": "1", "messaging": {"a": 1}}]}',
+    b'{"object": "page", "entry": [{"id": "1", "messaging": [5]}]}',
+    b'{"object": "page", "entry": [{"id": "1", "messaging": [{"sender": {"id": "x"},'
+    b' "recipient": {"id": "1"}}]}]}',
+    b'{"object": "page", "entry": [{"id": "1", "messaging": [{"sender": {"id": "2"},'
+    b' "recipient": [1]}]}]}',
+    b'{"object": "page", "entry": [{"id": "1", "messaging": [{"sender": {"id": "2 3"},'
+    b' "recipient": {"id": "1"}}]}]}',
+    b'{"object": "page", "entry": [{"id": {"a": 1}, "messaging": []}]}',
+    b'{"object": "page", "entry": [{"id": "1", "changes": "abc"}]}',
+    b'{"object": "page", "entry": [{"id": "1", "changes": [{"field": "feed", "value": 3}]}]}',
+    b'{"object": "page", "entry": [{"id": "1", "changes": [{"field": "feed",'
+    b' "value": {"post_id": "1_2 3"}}]}]}',
 ])
 def test_malformed_body_gets_400_and_stores_nothing(aws, raw):
     answer = post_webhook(raw)
 
     assert answer["statusCode"] == 400
+    assert queued(aws) == 0
+
+
+def test_one_malformed_event_refuses_its_whole_batch(aws):
+    good = sample("01-text-plain.json").decode()
+    batch = good.replace('"messaging":[', '"messaging":[{"sender": 5}, ', 1)
+
+    assert batch != good
+    assert post_webhook(batch.encode())["statusCode"] == 400
     assert queued(aws) == 0
 
 

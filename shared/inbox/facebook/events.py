@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,13 +51,30 @@ def split_notification(raw_body: bytes | str) -> list[QueueItem]:
 
     items = []
     for entry in entries:
-        if not isinstance(entry, dict) or not entry.get("id"):
+        if not isinstance(entry, dict) or _facebook_id(entry.get("id")) is None:
             raise MalformedNotification("an entry has no page id")
         page_id = str(entry["id"])
         for source in ("messaging", "standby", "changes"):
-            for event in entry.get(source) or ():
+            events = entry.get(source) or []
+            if not isinstance(events, list):
+                raise MalformedNotification(f"{source} is not a list")
+            for event in events:
                 items.append(_queue_item(page_id, source, entry.get("time"), event))
     return items
+
+
+# Facebook's ids are digits, post and comment ids two of them joined by `_`. Holding every id to
+# that shape keeps a forged-but-signed body from reaching the queue as events ingest could never
+# read, and keeps the FIFO group id within SQS's 128 characters.
+_FACEBOOK_ID = re.compile(r"[0-9]{1,24}(_[0-9]{1,24})?")
+_FIELD = re.compile(r"[a-z_]{1,32}")
+
+
+def _facebook_id(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value)
+    return text if _FACEBOOK_ID.fullmatch(text) else None
 
 
 def _queue_item(page_id: str, source: str, entry_time: Any, event: Any) -> QueueItem:
@@ -80,15 +98,30 @@ def _group_id(page_id: str, source: str, event: Any) -> str:
     which keeps every change to one comment in order.
     """
     if not isinstance(event, dict):
-        return f"{page_id}:malformed"
+        raise MalformedNotification(f"a {source} event is not an object")
     if source == "changes":
-        value = event.get("value") if isinstance(event.get("value"), dict) else {}
-        post_id = value.get("post_id") or value.get("parent_id") or event.get("field")
-        return f"{page_id}:post:{post_id}"
-    sender = (event.get("sender") or {}).get("id")
-    recipient = (event.get("recipient") or {}).get("id")
-    contact = recipient if str(sender) == page_id else sender
+        value = event.get("value")
+        field_name = event.get("field")
+        if not isinstance(value, dict) or not isinstance(field_name, str) \
+                or not _FIELD.fullmatch(field_name):
+            raise MalformedNotification("a change has no field and value")
+        post = value.get("post_id") or value.get("parent_id")
+        if post is None:
+            # Not every feed change names a post; its field keeps such changes in one group.
+            return f"{page_id}:field:{field_name}"
+        if _facebook_id(post) is None:
+            raise MalformedNotification("a change names a post id of the wrong shape")
+        return f"{page_id}:post:{post}"
+    sender = _party_id(event.get("sender"))
+    recipient = _party_id(event.get("recipient"))
+    if sender is None or recipient is None:
+        raise MalformedNotification(f"a {source} event has no sender and recipient ids")
+    contact = recipient if sender == page_id else sender
     return f"{page_id}:psid:{contact}"
+
+
+def _party_id(party: Any) -> str | None:
+    return _facebook_id(party.get("id")) if isinstance(party, dict) else None
 
 
 # --- typed events ------------------------------------------------------------------------

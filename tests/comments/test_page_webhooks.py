@@ -88,9 +88,42 @@ def test_a_reply_whose_webhook_overtakes_the_answer_is_still_shown_once(
 
     assert answer.status == 200, answer.body
     # The copy ingestion stored (keyed by the comment id) became ours; the pending one went.
-    assert answer.body["id"].endswith("#" + answer.body["facebook_id"])
+    assert answer.body["id"].endswith("~" + answer.body["facebook_id"])
     outbound = [m for m in messages(api, owner.token, conversation_of())
                 if m["direction"] == "out"]
     assert [(m["id"], m["facebook_id"], m["origin"], m["author_id"], m["status"])
             for m in outbound] == [(answer.body["id"], answer.body["facebook_id"], "inbox",
                                     owner.member_id, "sent")]
+
+
+def test_a_reply_recorded_while_its_webhook_is_being_ingested_is_shown_once(
+        api, stack, facebook, page_a, personas, monkeypatch):
+    from inbox.actions import comments, inbound
+
+    owner = personas["owner"]
+    comment_id = comment(stack, facebook)
+    mark_sent, find_alias = comments._mark_reply_sent, inbound._alias
+    recorded: list[Any] = []
+
+    def answer_during_ingest(reply: Any, facebook_id: str) -> Any:
+        def stale_alias(wanted: str) -> Any:
+            if wanted == facebook_id and not recorded:
+                # Ingestion looked and found nothing; then the answer is recorded.
+                recorded.append(mark_sent(reply, facebook_id))
+                return None
+            return find_alias(wanted)
+
+        monkeypatch.setattr(inbound, "_alias", stale_alias)
+        deliver_page_webhooks(stack, facebook)
+        return recorded[0]
+
+    monkeypatch.setattr(comments, "_mark_reply_sent", answer_during_ingest)
+
+    answer = api("POST", f"/api/conversations/{conversation_of()}/comments/{comment_id}/reply",
+                 token=owner.token, body={"text": "Yes, in red too!"})
+
+    assert answer.status == 200, answer.body
+    outbound = [m for m in messages(api, owner.token, conversation_of())
+                if m["direction"] == "out"]
+    assert [(m["id"], m["origin"], m["status"]) for m in outbound] == [
+        (answer.body["id"], "inbox", "sent")]

@@ -24,7 +24,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from inbox import event_names
 from inbox.actions import media, retention, routing
@@ -374,7 +376,8 @@ def _announce_message(ctx: IngestContext, conversation: Conversation, message: M
 
 
 def _add_message(thread: _Thread | None, page: Page, message: Message, ctx: IngestContext, *,
-                 counts_unread: bool, opens_window: bool) -> str:
+                 counts_unread: bool, opens_window: bool,
+                 store: Callable[[Message], bool] | None = None) -> str:
     """Store a message in its conversation, creating the conversation if this is its first.
 
     `thread` says who a new conversation would be with; None when it must exist already.
@@ -401,7 +404,7 @@ def _add_message(thread: _Thread | None, page: Page, message: Message, ctx: Inge
                                         outbox=ctx.outbox)
 
     message.expires_at = retention.expires_at(message.created_at)
-    if not _store_message(message):
+    if not (store or _store_message)(message):
         # A redelivery; it also finishes a record that stopped between its two writes.
         if message.sk > (conversation.last_message_sk or ""):
             _record_activity(conversation, message, **flags)
@@ -718,9 +721,46 @@ def _page_comment(event: fb.CommentAdded, page: Page, ctx: IngestContext) -> str
 
     message = _comment_message(event, parent.conversation_id, direction="out",
                                origin="external")
-    outcome = _add_message(None, page, message, ctx, counts_unread=False, opens_window=False)
+    try:
+        outcome = _add_message(None, page, message, ctx, counts_unread=False,
+                               opens_window=False,
+                               store=lambda m: _store_claiming_alias(m, event.comment_id))
+    except _ReplyOfThisInbox:
+        return "echo_matched"
     _settle_alias(event.comment_id, parent.conversation_id, message.sk, page, ctx)
     return outcome
+
+
+class _ReplyOfThisInbox(Exception):
+    """The comment's alias names another message: this inbox's own reply claimed it."""
+
+
+def _store_claiming_alias(message: Message, comment_id: str) -> bool:
+    """Store the page's comment and claim its alias in one transaction.
+
+    A reply sent from this inbox claims the alias when Facebook answers; its webhook may be
+    ingested at that very moment. Written together, exactly one of the two copies wins the
+    alias, and the reply's sender finds the ingested copy complete when it adopts it.
+    """
+    alias = CommentAlias(comment_pk(comment_id), "COMMENT")
+    connection = Connection(region=Message.Meta.region, host=Message.Meta.host)
+    try:
+        with TransactWrite(connection=connection) as transaction:
+            transaction.save(message, condition=Message.pk.does_not_exist())
+            transaction.update(alias, actions=[
+                CommentAlias.comment_id.set(comment_id),
+                CommentAlias.conversation_id.set(message.conversation_id),
+                CommentAlias.message_sk.set(message.sk),
+            ], condition=CommentAlias.message_sk.does_not_exist()
+                | (CommentAlias.message_sk == message.sk))
+    except TransactWriteError as exc:
+        stored, claimed = (exc.cancellation_reasons or [None, None])[:2]
+        if claimed is not None and claimed.code == "ConditionalCheckFailed":
+            raise _ReplyOfThisInbox from None
+        if stored is not None and stored.code == "ConditionalCheckFailed":
+            return False
+        raise
+    return True
 
 
 def _comment_message(event: fb.CommentAdded, conversation_id: str, *, direction: str,

@@ -90,12 +90,15 @@ def message_sk(timestamp_ms: int, local_id: str) -> str:
     return f"{MESSAGE_PREFIX}{timestamp_ms:013d}#{local_id}"
 
 
+# A message's id in the API is its key with `~` for `#`: HTTP APIs hand the Lambda the path
+# decoded, and a `#` there would end the path, so an id must be safe in a URL as it stands.
+# Facebook's ids never hold `~` (mids are base64url, comment ids digits and `_`).
 def message_id_from_sk(sk: str) -> str:
-    return sk[len(MESSAGE_PREFIX) :]
+    return sk[len(MESSAGE_PREFIX) :].replace("#", "~")
 
 
 def sk_from_message_id(message_id: str) -> str:
-    return MESSAGE_PREFIX + message_id
+    return MESSAGE_PREFIX + message_id.replace("~", "#")
 
 
 def queue_key(page_id: str, status: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -113,9 +112,7 @@ def send_reply(conversation_id: Annotated[str, _ID],
              summary="Send a failed reply again", tags=["replies"], security=BEARER)
 def retry_reply(conversation_id: Annotated[str, _ID],
                 message_id: Annotated[str, _ID]) -> ReplyOut:
-    # Message ids hold a `#`, which a client must send percent-encoded in a path.
-    message = outbound.check_retry_message(current_member(), conversation_id,
-                                           unquote(message_id))
+    message = outbound.check_retry_message(current_member(), conversation_id, message_id)
     return reply_out(message, _conversation_for_status(message))
 
 

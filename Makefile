@@ -56,9 +56,14 @@ bench: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache
 
-# Lets `make replay a.json b.json` treat the file names as arguments, not targets.
-%.json:
+# Lets `make replay a.json b.json` take the file names as arguments: phony and empty targets,
+# so make neither builds them nor says each "is up to date".
+ifeq (replay,$(firstword $(MAKECMDGOALS)))
+REPLAY_FILES := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
+.PHONY: $(REPLAY_FILES)
+$(REPLAY_FILES):
 	@:
+endif
 
 # SAM CLI and checkov pin versions that clash with the project's and with each other, so each
 # lives in a virtualenv of its own, made on first use.

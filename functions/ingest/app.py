@@ -33,7 +33,7 @@ def record_handler(record: SQSRecord) -> str:
     return outcome
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=record_handler,
                                     processor=processor, context=context)

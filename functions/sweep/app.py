@@ -11,7 +11,7 @@ from inbox.actions.routing import do_sweep
 logger = Logger()
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     summary = do_sweep()
     # Repairs are listed by member id: ids only, no personal data.

@@ -75,7 +75,7 @@ def queue_items(items: list[QueueItem]) -> None:
             raise RuntimeError("SQS refused some events")
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
     credentials = secrets.app_credentials()

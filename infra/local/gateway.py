@@ -188,8 +188,8 @@ def _is_app_page(path: str, request: Request) -> bool:
 
 
 def _raw_path(request: Request) -> str:
-    # API Gateway's rawPath keeps the percent-encoding (a message id's `%23` must not become
-    # `#`); werkzeug's server keeps the path as sent in RAW_URI.
+    # API Gateway's rawPath is the path as the client sent it, percent-encoding and all;
+    # werkzeug's server keeps that in RAW_URI.
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
     return raw.split("?", 1)[0] if raw else request.path
 

@@ -64,7 +64,7 @@ def test_message_shape(api, thread):
     item = api("GET", "/api/conversations/c1/messages",
                token=thread["agent"].token).body["items"][0]
 
-    assert item["id"] == f"{T0 + 1000:013d}#m01"
+    assert item["id"] == f"{T0 + 1000:013d}~m01"
     assert item["facebook_id"] == "m_1"
     assert item["direction"] == "in"
     assert item["status"] == "received"

@@ -51,6 +51,7 @@ from inbox.models import (
     queue_key,
     routing_queue_key,
     routing_queue_sort_key,
+    sk_from_message_id,
 )
 from inbox.publish import EventOutbox
 
@@ -513,7 +514,7 @@ def do_echo(event: fb.Echo, page: Page, ctx: IngestContext) -> str:
 
 def _confirm_our_message(thread: _Thread, event: fb.Echo) -> bool:
     """Fill in the Facebook id of a message we sent, if the send's answer did not already."""
-    sk = "MSG#" + (event.metadata or "")[len(OUR_METADATA_PREFIX):]
+    sk = sk_from_message_id((event.metadata or "")[len(OUR_METADATA_PREFIX):])
     message = Message(conversation_pk(thread.conversation_id), sk)
     try:
         message.update(

@@ -63,9 +63,8 @@ def split_notification(raw_body: bytes | str) -> list[QueueItem]:
     return items
 
 
-# Facebook's ids are digits, post and comment ids two of them joined by `_`. Holding every id to
-# that shape keeps a forged-but-signed body from reaching the queue as events ingest could never
-# read, and keeps the FIFO group id within SQS's 128 characters.
+# Facebook's ids are digits, post and comment ids two of them joined by `_`. Only ids of that
+# shape make a FIFO group id: it stays within SQS's 128 characters and its allowed characters.
 _FACEBOOK_ID = re.compile(r"[0-9]{1,24}(_[0-9]{1,24})?")
 _FIELD = re.compile(r"[a-z_]{1,32}")
 
@@ -95,27 +94,28 @@ def _group_id(page_id: str, source: str, event: Any) -> str:
 
     Messenger events name the contact (the side that is not the page). Feed events do not
     always name the commenter (a hide comes from the page), so they are grouped by post,
-    which keeps every change to one comment in order.
+    which keeps every change to one comment in order. An event without usable ids goes to
+    its page's quarantine group: ingest fails it into the dead-letter queue, kept for a look,
+    while the batch's other events go on (refusing the batch would lose them with it).
     """
+    quarantine = f"{page_id}:malformed"
     if not isinstance(event, dict):
-        raise MalformedNotification(f"a {source} event is not an object")
+        return quarantine
     if source == "changes":
         value = event.get("value")
         field_name = event.get("field")
         if not isinstance(value, dict) or not isinstance(field_name, str) \
                 or not _FIELD.fullmatch(field_name):
-            raise MalformedNotification("a change has no field and value")
+            return quarantine
         post = value.get("post_id") or value.get("parent_id")
         if post is None:
             # Not every feed change names a post; its field keeps such changes in one group.
             return f"{page_id}:field:{field_name}"
-        if _facebook_id(post) is None:
-            raise MalformedNotification("a change names a post id of the wrong shape")
-        return f"{page_id}:post:{post}"
+        return f"{page_id}:post:{post}" if _facebook_id(post) else quarantine
     sender = _party_id(event.get("sender"))
     recipient = _party_id(event.get("recipient"))
     if sender is None or recipient is None:
-        raise MalformedNotification(f"a {source} event has no sender and recipient ids")
+        return quarantine
     contact = recipient if sender == page_id else sender
     return f"{page_id}:psid:{contact}"
 

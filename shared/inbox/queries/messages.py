@@ -36,7 +36,7 @@ from inbox.queries.schemas import (
     iso_from_ms,
 )
 
-_CURSOR = re.compile(r"^\d{13}#.+$")
+_CURSOR = re.compile(r"^\d{13}~[^~#/]+$")
 _INBOUND = {"in", "inbound"}
 
 

@@ -16,8 +16,11 @@ $(VENV)/.installed: requirements-dev.txt layers/deps/requirements.txt
 dev: $(VENV)/.installed web/dist/index.html
 	$(PY) -m infra.local.dev
 
+# The suites share nothing but the machine, so they run one file per worker; the few that
+# time a latency (a message seen within a second) run afterwards, alone.
 test: $(VENV)/.installed web/dist/index.html chromium
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile -m "not timed"
+	$(PY) -m pytest -q -m timed
 
 # The web inbox: npm ci again only when the lock changes, a build only when a source changes.
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html \

@@ -7,10 +7,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ANN, BEN, OWNER, PAGE_A, PAGE_B, Sandbox, screenshot, sign_in
+
+# Two members see a message within a second: run alone, after the parallel suites.
+pytestmark = pytest.mark.timed
 
 ALEX = "2000000000000001"  # Alex Sample, in the sandbox's people
 SAM = "2000000000000002"

@@ -8,7 +8,6 @@ to the management API come out of the member's WebSocket.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,31 +16,17 @@ import pytest
 import requests
 from simple_websocket import Client, ConnectionError
 
-from infra.local.dev import DevSettings, RunningStack, start_stack
+from infra.local.dev import RunningStack
+from tests.local.stack import OWNER_PASSWORD as PASSWORD
+from tests.local.stack import PAGE_A, running_stack
 
-PAGE_A = "100000000000001"
-PASSWORD = "LocalOwner2026"
+# A latency is measured: run alone (`make test` runs these after the parallel suites).
+pytestmark = pytest.mark.timed
 
 
 @pytest.fixture(scope="module")
 def local() -> Iterator[RunningStack]:
-    saved = dict(os.environ)
-    running = start_stack(DevSettings(
-        port=0, app_secret="dev-secret", verify_token="dev-token", app_id="900000000000001",
-        owner_email="owner@example.com", owner_password=PASSWORD, page_ids=[PAGE_A],
-        moto_port=0))
-    yield running
-    running.stop()
-
-    # The stack pointed the process at its moto server; give the other suites theirs back.
-    os.environ.clear()
-    os.environ.update(saved)
-    from inbox import aws, secrets
-    from inbox import settings as settings_module
-
-    settings_module.reload_settings()
-    aws.reset_clients()
-    secrets.forget_cached()
+    yield from running_stack()
 
 
 @pytest.fixture(scope="module")

@@ -56,7 +56,7 @@ from routes import members as member_routes  # noqa: E402
 from routes import pages as page_routes  # noqa: E402
 from routes import privacy as privacy_routes  # noqa: E402
 from routes import replies as reply_routes  # noqa: E402
-from routes.common import BEARER, bind_member, current_member  # noqa: E402
+from routes.common import BEARER, RequestBody, bind_member, current_member  # noqa: E402
 
 logger = Logger()
 
@@ -152,7 +152,7 @@ def graph_client() -> GraphClient:
     return GraphClient(settings.graph_api_url, settings.graph_api_version, app_secret)
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(RequestBody):
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=256)
 
@@ -164,14 +164,14 @@ class LoginResponse(BaseModel):
     expires_in: int
 
 
-class NewPasswordRequest(BaseModel):
+class NewPasswordRequest(RequestBody):
     email: str = Field(min_length=3, max_length=320)
     session: str = Field(min_length=20, max_length=4096,
                          description="The `session` of the `password_change_required` answer.")
     new_password: str = Field(min_length=12, max_length=256)
 
 
-class ConnectPageRequest(BaseModel):
+class ConnectPageRequest(RequestBody):
     access_token: str = Field(min_length=1, max_length=4096,
                               description="A page access token, such as a system user's.")
 

@@ -139,3 +139,23 @@ def test_connect_page_is_callable_without_the_api(stack, personas, facebook, pub
     page = connect_page(access_token=facebook.pages[PAGE_A].token, member=owner, graph=graph)
 
     assert (page.page_id, page.connected_by) == (PAGE_A, owner.member_id)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"faq_auto_reply": "yes"}, "faq_auto_reply"),
+    ({"auto_assign": 1}, "auto_assign"),
+    ({"auto_asign": False}, "auto_asign"),
+])
+def test_page_settings_refuse_a_loose_or_unknown_field_and_keep_the_page(api, personas, body,
+                                                                         field):
+    from inbox.models import PAGES_PK, Page
+
+    make_page(PAGE_A)
+    before = Page.get(PAGES_PK, PAGE_A).attribute_values
+
+    answer = api("PATCH", f"/api/pages/{PAGE_A}", token=personas["owner"].token, body=body)
+
+    assert answer.status == 422
+    assert answer.body["code"] == "invalid_input"
+    assert [entry["loc"][-1] for entry in answer.body["detail"]] == [field]
+    assert Page.get(PAGES_PK, PAGE_A).attribute_values == before

@@ -200,6 +200,20 @@ def test_a_transfer_past_the_limit_names_the_member_and_the_limit(api, world):
         "reception_limit_reached", "full", 1)
 
 
+def test_a_transfer_with_a_misspelt_field_is_refused_not_sent_to_the_queue(api, world):
+    set_isolation("owner")
+    conversation = "/api/conversations/mine_full"
+    before = api("GET", conversation, **world.tokens["supervisor"]).body
+
+    answer = api("POST", f"{conversation}/transfer", body={"member_id": "full"},
+                 **world.tokens["supervisor"])
+
+    assert answer.status == 422
+    assert [entry["loc"][-1] for entry in answer.body["detail"]] == ["member_id"]
+    after = api("GET", conversation, **world.tokens["supervisor"]).body
+    assert (after["status"], after["assignee_id"]) == (before["status"], before["assignee_id"])
+
+
 # Lists and filters never leak -----------------------------------------------------------------
 
 FILTERS = [

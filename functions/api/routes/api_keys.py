@@ -9,14 +9,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from inbox.actions import api_keys
 from inbox.queries import team as team_queries
 from inbox.queries.schemas import ApiKeyCreated, ApiKeyList, ApiKeyOut
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from routes.common import BEARER, current_member
+from routes.common import BEARER, RequestBody, current_member
 
 router = Router()
 
 
-class CreateApiKeyRequest(BaseModel):
+class CreateApiKeyRequest(RequestBody):
     name: str = Field(min_length=1, max_length=100)
     role: Literal["admin", "supervisor", "agent"]
     page_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(

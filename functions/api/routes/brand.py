@@ -9,18 +9,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from inbox.actions import retention, team
 from inbox.queries import team as team_queries
 from inbox.queries.schemas import BrandSettingsOut
-from pydantic import BaseModel, Field
+from pydantic import Field, StrictBool
 
-from routes.common import BEARER, current_member
+from routes.common import BEARER, RequestBody, current_member
 
 router = Router()
 
 
-class BrandSettingsRequest(BaseModel):
-    isolation: bool
+class BrandSettingsRequest(RequestBody):
+    isolation: StrictBool
 
 
-class RetentionRequest(BaseModel):
+class RetentionRequest(RequestBody):
     # Days to keep messages and inbound media; null keeps them for good.
     days: int | None = Field(ge=1, le=retention.MAX_DAYS)
 

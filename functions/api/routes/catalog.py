@@ -10,20 +10,20 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from inbox.actions import catalog
 from pydantic import BaseModel, Field
 
-from routes.common import BEARER, current_member, no_content
+from routes.common import BEARER, RequestBody, current_member, no_content
 
 router = Router()
 _ID = Path(min_length=1, max_length=64)
 
 
-class ButtonIn(BaseModel):
+class ButtonIn(RequestBody):
     type: Literal["web_url", "postback", "phone_number"]
     title: str = Field(min_length=1, max_length=20)
     url: str | None = Field(default=None, max_length=2048)
     payload: str | None = Field(default=None, max_length=1000)
 
 
-class ProductIn(BaseModel):
+class ProductIn(RequestBody):
     title: str = Field(min_length=1, max_length=80)
     product_id: str | None = Field(default=None, max_length=64)
     subtitle: str | None = Field(default=None, max_length=80)
@@ -51,7 +51,7 @@ class ProductList(BaseModel):
     items: list[ProductOut]
 
 
-class ImportRequest(BaseModel):
+class ImportRequest(RequestBody):
     csv: str = Field(min_length=1, max_length=1_000_000,
                      description="CSV text with a header row (see the catalog docs).")
 

@@ -15,9 +15,9 @@ from inbox.models import CONVERSATION_SK, Conversation, Message, conversation_pk
 from inbox.queries import posts
 from inbox.queries.messages import message_out
 from inbox.queries.schemas import MessageOut, PostOut
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from routes.common import BEARER, current_member
+from routes.common import BEARER, RequestBody, current_member
 
 router = Router()
 
@@ -29,12 +29,12 @@ _COMMENT = "/api/conversations/<conversation_id>/comments/<comment_id>"
 _TAGS = ["comments"]
 
 
-class CommentReplyRequest(BaseModel):
+class CommentReplyRequest(RequestBody):
     # Facebook's limit for a comment's text.
     text: str = Field(min_length=1, max_length=8000, description="The reply, shown publicly.")
 
 
-class PrivateReplyRequest(BaseModel):
+class PrivateReplyRequest(RequestBody):
     # The Send API's limit for a message's text (PLATFORM.md §5.1).
     text: str = Field(min_length=1, max_length=2000,
                       description="The message the commenter gets in Messenger.")

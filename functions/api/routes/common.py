@@ -1,4 +1,5 @@
-"""What every route module shares: the signed-in member and the bearer requirement."""
+"""What every route module shares: the signed-in member, the bearer requirement, and the
+base of request bodies."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from contextvars import ContextVar
 from aws_lambda_powertools.event_handler import Response, content_types
 from inbox.errors import Unauthenticated
 from inbox.models import Member
+from pydantic import BaseModel, ConfigDict
 
 # Every route but sign-in needs a member's token or an API key (see app.authenticate).
 BEARER = [{"bearerAuth": []}, {"apiKey": []}]
@@ -27,6 +29,13 @@ def current_member() -> Member:
     if member is None:
         raise Unauthenticated("sign in first")
     return member
+
+
+class RequestBody(BaseModel):
+    """A request body refuses fields it does not know: a misspelt one (`member_id` for
+    `to_member_id`) would otherwise be dropped and the request do something else than asked."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def no_content() -> Response[None]:

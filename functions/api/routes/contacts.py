@@ -9,14 +9,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from inbox.actions.contacts import MAX_TAG_LENGTH, MAX_TAGS, ContactChanges, check_update_contact
 from inbox.queries.contacts import contact_out
 from inbox.queries.schemas import ContactOut
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from routes.common import BEARER, current_member
+from routes.common import BEARER, RequestBody, current_member
 
 router = Router()
 
 
-class ContactChangesRequest(BaseModel):
+class ContactChangesRequest(RequestBody):
     email: str | None = Field(default=None, max_length=320,
                               pattern=r"^\s*$|^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$",
                               description="Empty or null clears it.")

@@ -12,9 +12,9 @@ from inbox.models import Conversation
 from inbox.queries import timeline
 from inbox.queries.conversations import conversation_out
 from inbox.queries.schemas import ConversationOut, TimelineList
-from pydantic import BaseModel, Field
+from pydantic import Field, StrictBool
 
-from routes.common import BEARER, current_member
+from routes.common import BEARER, RequestBody, current_member
 
 router = Router()
 
@@ -22,15 +22,15 @@ ConversationId = Annotated[str, Path(min_length=1, max_length=128)]
 Tag = Annotated[str, Field(min_length=1, max_length=50)]
 
 
-class TransferRequest(BaseModel):
+class TransferRequest(RequestBody):
     to_member_id: str | None = Field(default=None, min_length=1, max_length=128,
                                      description="The member to hand it to; null: the queue.")
     note: str | None = Field(default=None, max_length=1000)
-    force: bool = Field(default=False, description="Past the member's reception limit "
+    force: StrictBool = Field(default=False, description="Past the member's reception limit "
                         "(supervisor, admin, owner).")
 
 
-class CloseRequest(BaseModel):
+class CloseRequest(RequestBody):
     tags: list[Tag] = Field(default_factory=list, max_length=20,
                             description="Conversation tags.")
 

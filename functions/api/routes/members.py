@@ -9,9 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from inbox.actions import team
 from inbox.queries import team as team_queries
 from inbox.queries.schemas import MemberList, MemberOut
-from pydantic import BaseModel, Field
+from pydantic import Field, StrictBool
 
-from routes.common import BEARER, current_member
+from routes.common import BEARER, RequestBody, current_member
 
 router = Router()
 
@@ -20,20 +20,20 @@ PageIds = list[Annotated[str, Field(min_length=1, max_length=64)]]
 MemberId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
-class AddMemberRequest(BaseModel):
+class AddMemberRequest(RequestBody):
     email: str = Field(min_length=3, max_length=320)
     role: Role
     name: str | None = Field(default=None, max_length=200)
     page_ids: PageIds | None = Field(default=None, max_length=100,
                                      description="Allowed pages; empty or absent: every page.")
     reception_limit: int | None = Field(default=None, ge=0, le=100)
-    existing_user: bool = Field(
+    existing_user: StrictBool = Field(
         default=False,
         description="Add a user the sign-in pool already has instead of inviting the email.",
     )
 
 
-class UpdateMemberRequest(BaseModel):
+class UpdateMemberRequest(RequestBody):
     role: Role | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
     page_ids: PageIds | None = Field(default=None, max_length=100,
@@ -42,11 +42,11 @@ class UpdateMemberRequest(BaseModel):
                                         description="0 takes no automatic assignments.")
 
 
-class StatusRequest(BaseModel):
+class StatusRequest(RequestBody):
     status: Literal["online", "away", "offline"]
 
 
-class LanguageRequest(BaseModel):
+class LanguageRequest(RequestBody):
     language: Literal["en", "zh-CN"]
 
 

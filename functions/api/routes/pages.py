@@ -9,17 +9,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from inbox.actions.page_settings import PageSettingsChanges, check_update_page_settings
 from inbox.queries import pages
 from inbox.queries.schemas import PageOut
-from pydantic import BaseModel, Field
+from pydantic import Field, StrictBool
 
-from routes.common import BEARER, current_member
+from routes.common import BEARER, RequestBody, current_member
 
 router = Router()
 _NOT_NULL = ("auto_assign", "handover_words", "faq_auto_reply")
 
 
-class PageSettingsRequest(BaseModel):
-    auto_assign: bool | None = Field(default=None, description="Assign new conversations "
-                                     "automatically; off leaves them for pick-up.")
+class PageSettingsRequest(RequestBody):
+    auto_assign: StrictBool | None = Field(default=None, description="Assign new conversations "
+                                           "automatically; off leaves them for pick-up.")
     unanswered_timeout_seconds: int | None = Field(
         default=None, ge=60, le=7 * 24 * 3600,
         description="Hand an unanswered conversation to the next member after this long; "
@@ -27,7 +27,7 @@ class PageSettingsRequest(BaseModel):
     handover_words: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = Field(
         default=None, max_length=50,
         description="Words in a contact's message that make the bot hand over to a person.")
-    faq_auto_reply: bool | None = None
+    faq_auto_reply: StrictBool | None = None
 
 
 @router.patch("/api/pages/<page_id>", summary="Change a page's settings (owner, admin)",

@@ -11,28 +11,28 @@ from inbox.actions import outbound, reading
 from inbox.models import Conversation, Message
 from inbox.queries.messages import message_out
 from inbox.queries.schemas import MessageOut
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
-from routes.common import BEARER, current_member, no_content
+from routes.common import BEARER, RequestBody, current_member, no_content
 
 router = Router()
 _ID = Path(min_length=1, max_length=128)
 
 
-class AttachmentIn(BaseModel):
+class AttachmentIn(RequestBody):
     type: Literal["image", "audio", "video", "file"]
     url: str = Field(min_length=1, max_length=2048,
                      description="A `media_url` from POST /api/uploads, or an https URL.")
 
 
-class QuickReplyIn(BaseModel):
+class QuickReplyIn(RequestBody):
     content_type: Literal["text", "user_phone_number", "user_email"] = "text"
     title: str | None = Field(default=None, max_length=20)
     payload: str | None = Field(default=None, max_length=1000)
     image_url: str | None = Field(default=None, max_length=2048)
 
 
-class ReplyRequest(BaseModel):
+class ReplyRequest(RequestBody):
     text: str | None = Field(default=None, max_length=2000)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
     quick_replies: list[QuickReplyIn] = Field(default_factory=list, max_length=13)
@@ -59,11 +59,11 @@ class ReplyList(BaseModel):
     items: list[ReplyOut]
 
 
-class TypingRequest(BaseModel):
-    on: bool = True
+class TypingRequest(RequestBody):
+    on: StrictBool = True
 
 
-class UploadRequest(BaseModel):
+class UploadRequest(RequestBody):
     content_type: str = Field(min_length=3, max_length=100, examples=["image/jpeg"])
     filename: str = Field(min_length=1, max_length=200)
     size: int = Field(gt=0, le=outbound.MAX_UPLOAD_BYTES, description="Bytes.")

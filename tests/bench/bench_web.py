@@ -11,7 +11,6 @@ Needs the built inbox (`make web`) and /usr/bin/chromium (`make test` installs b
 from __future__ import annotations
 
 import gzip
-import os
 import statistics
 import time
 from pathlib import Path
@@ -71,40 +70,22 @@ def measure_web(_: Figures) -> Section:
     import requests
     from playwright.sync_api import sync_playwright
 
-    from infra.local.dev import DevSettings, start_stack
     from tests.e2e.conftest import LAUNCH_ARGS
+    from tests.local.stack import OWNER_EMAIL, local_stack
 
     js_kb, css_kb = _gzip_kb("*.js"), _gzip_kb("*.css")
-    saved = dict(os.environ)
-    stack = start_stack(DevSettings(
-        port=0, app_secret="bench", verify_token="bench", app_id="900000000000001",
-        owner_email="owner@example.com", owner_password="BenchOwner2026", page_ids=[PAGE_ID],
-        moto_port=0,
-    ))
-    try:
+    with local_stack(app_secret="bench", verify_token="bench", owner_password="BenchOwner2026",
+                     page_ids=[PAGE_ID]) as stack:
         _seed(CONVERSATIONS)
         base = stack.settings.base_url
         token = requests.post(f"{base}/api/auth/login", timeout=20, json={
-            "email": "owner@example.com", "password": "BenchOwner2026"}).json()["id_token"]
+            "email": OWNER_EMAIL, "password": "BenchOwner2026"}).json()["id_token"]
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
             # The first run warms the stack's handlers (imports, clients), as any morning's.
             _first_list_ms(browser, base, token)
             times = [_first_list_ms(browser, base, token) for _ in range(RUNS)]
             browser.close()
-    finally:
-        # moto's account is one per process: the 5,000 conversations must not outlive this.
-        requests.post(f"{stack.moto_url}/moto-api/reset", timeout=30)
-        stack.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        # The settings and cached clients still name the stopped stack's moto port; the
-        # measurements after this one (media) would call it and fail.
-        from inbox import aws
-        from inbox import settings as settings_module
-
-        settings_module.reload_settings()
-        aws.reset_clients()
     first_list = round(statistics.median(times), 0)
     return Section(
         title="Web inbox",

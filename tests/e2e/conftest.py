@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 import requests
 
-from infra.local.dev import DevSettings, RunningStack, start_stack
+from infra.local.dev import RunningStack
+from tests.local.stack import PAGE_A, PAGE_B, local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-PAGE_A, PAGE_B = "100000000000001", "100000000000002"
 OWNER = ("owner@example.com", "LocalOwner2026")
 ANN = ("ann@example.com", "AgentAnn2026x")
 BEN = ("ben@example.com", "AgentBen2026x")
@@ -36,27 +36,11 @@ LAUNCH_ARGS = [
 def stack() -> Iterator[RunningStack]:
     if not (ROOT / "web" / "dist" / "index.html").is_file():
         pytest.fail("web/dist is not built: run `make test`, or `npm ci && npm run build` in web/")
-    saved = dict(os.environ)
-    running = start_stack(DevSettings(
-        port=0, app_secret="e2e-secret", verify_token="e2e-token", app_id="900000000000001",
-        owner_email=OWNER[0], owner_password=OWNER[1], page_ids=[PAGE_A, PAGE_B], moto_port=0,
-    ))
-    add_member(*ANN, name="Ann", role="agent", page_ids={PAGE_A})
-    add_member(*BEN, name="Ben", role="agent", page_ids={PAGE_B})
-    yield running
-    # moto keeps one in-memory account per process, whichever server wrote it: forget this
-    # suite's members and conversations, or later suites' stacks would find them.
-    requests.post(f"{running.moto_url}/moto-api/reset", timeout=30)
-    running.stop()
-    # The stack pointed the process at its moto server; give other suites theirs back.
-    os.environ.clear()
-    os.environ.update(saved)
-    from inbox import aws, secrets
-    from inbox import settings as settings_module
-
-    settings_module.reload_settings()
-    aws.reset_clients()
-    secrets.forget_cached()
+    with local_stack(app_secret="e2e-secret", verify_token="e2e-token",
+                     owner_email=OWNER[0], owner_password=OWNER[1]) as running:
+        add_member(*ANN, name="Ann", role="agent", page_ids={PAGE_A})
+        add_member(*BEN, name="Ben", role="agent", page_ids={PAGE_B})
+        yield running
 
 
 def add_member(email: str, password: str, *, name: str, role: str, page_ids: set[str],

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from infra.local.dev import RunningStack
-from tests.local.stack import OWNER_EMAIL, OWNER_PASSWORD, PAGE_A, PAGE_B, running_stack
+from tests.local.stack import OWNER_EMAIL, OWNER_PASSWORD, PAGE_A, PAGE_B, local_stack
 
 AGENT_EMAIL = "agent.ann@example.com"
 TEMPORARY, NEW_PASSWORD = "Temporary-Pass-2026", "Ann-Own-Password-2026"
@@ -27,7 +27,8 @@ ON_A, OWNERS, ON_B = f"m{PAGE_A}_2000000000000011", f"m{PAGE_A}_2000000000000012
 
 @pytest.fixture(scope="module")
 def local() -> Iterator[RunningStack]:
-    yield from running_stack()
+    with local_stack() as running:
+        yield running
 
 
 class Client:

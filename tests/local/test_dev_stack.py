@@ -13,7 +13,7 @@ import requests
 from infra.local.dev import RunningStack
 from infra.local.replay import replay
 from tests.local.stack import OWNER_PASSWORD as PASSWORD
-from tests.local.stack import PAGE_A, PAGE_B, running_stack
+from tests.local.stack import PAGE_A, PAGE_B, local_stack
 
 # The handbook's shared/ lies beside the checkout, here and in CI.
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "facebook" / "webhooks"
@@ -21,7 +21,8 @@ SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "facebook" / "webhook
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[RunningStack]:
-    yield from running_stack()
+    with local_stack() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

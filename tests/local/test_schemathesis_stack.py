@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from infra.local.dev import RunningStack
-from tests.local.stack import OWNER_EMAIL, OWNER_PASSWORD, PAGE_A, PAGE_B, running_stack
+from tests.local.stack import OWNER_EMAIL, OWNER_PASSWORD, PAGE_A, PAGE_B, local_stack
 from tests.permissions.test_schemathesis import exercise_every_operation
 
 CALLERS = ("agent", "api_key", "supervisor", "admin", "owner")
@@ -28,7 +28,8 @@ CONTACTS = {PAGE_A: ("2000000000000021", "2000000000000022"), PAGE_B: ("20000000
 
 @pytest.fixture(scope="module")
 def local() -> Iterator[RunningStack]:
-    yield from running_stack()
+    with local_stack() as running:
+        yield running
 
 
 def _sign_in(base: str, email: str, password: str) -> str:

@@ -18,7 +18,7 @@ from simple_websocket import Client, ConnectionError
 
 from infra.local.dev import RunningStack
 from tests.local.stack import OWNER_PASSWORD as PASSWORD
-from tests.local.stack import PAGE_A, running_stack
+from tests.local.stack import PAGE_A, local_stack
 
 # A latency is measured: run alone (`make test` runs these after the parallel suites).
 pytestmark = pytest.mark.timed
@@ -26,7 +26,8 @@ pytestmark = pytest.mark.timed
 
 @pytest.fixture(scope="module")
 def local() -> Iterator[RunningStack]:
-    yield from running_stack()
+    with local_stack() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,32 +10,17 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from infra.local.dev import DevSettings, RunningStack, start_stack
+from infra.local.dev import RunningStack
+from tests.local.stack import OWNER_PASSWORD as PASSWORD
+from tests.local.stack import PAGE_A, PAGE_B, local_stack
 
-PAGE_A, PAGE_B = "100000000000001", "100000000000002"
 PSID = "2000000000000005"
-PASSWORD = "LocalOwner2026"
 
 
 @pytest.fixture(scope="module")
 def local() -> Iterator[RunningStack]:
-    saved = dict(os.environ)
-    running = start_stack(DevSettings(
-        port=0, app_secret="dev-secret", verify_token="dev-token", app_id="900000000000001",
-        owner_email="owner@example.com", owner_password=PASSWORD, page_ids=[PAGE_A, PAGE_B],
-        moto_port=0))
-    yield running
-    running.stop()
-
-    # The stack pointed the process at its moto server; give the other suites theirs back.
-    os.environ.clear()
-    os.environ.update(saved)
-    from inbox import aws, secrets
-    from inbox import settings as settings_module
-
-    settings_module.reload_settings()
-    aws.reset_clients()
-    secrets.forget_cached()
+    with local_stack() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,6 @@ def request_deletion(event: dict[str, Any]) -> dict[str, Any]:
 
 def show_status(code: str) -> dict[str, Any]:
     request = privacy.deletion_status(code)
-    done = request.status == "done"
     return _answer(200, {
         "confirmation_code": request.code,
         "status": request.status,
@@ -66,9 +65,20 @@ def show_status(code: str) -> dict[str, Any]:
         "finished_at": int(request.finished_at) if request.finished_at else None,
         "contacts_erased": int(request.contacts_erased),
         "conversations_erased": int(request.conversations_erased),
-        "message": ("Your data held by this inbox has been deleted: contact details, "
-                    "messages and files." if done else "Your request is being processed."),
+        "messenger_ids_matched": request.messenger_ids_matched,
+        "message": _status_message(request),
     })
+
+
+def _status_message(request: Any) -> str:
+    if request.status != "done":
+        return "Your request is being processed."
+    if request.messenger_ids_matched is False:
+        return ("Your comments and the conversations they started have been deleted. Your "
+                "Messenger conversations could not be matched to you automatically; the "
+                "page's team deletes them on request.")
+    return ("Your data held by this inbox has been deleted: contact details, messages and "
+            "files.")
 
 
 @logger.inject_lambda_context(log_event=False)

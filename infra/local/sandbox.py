@@ -271,6 +271,8 @@ class Sandbox:
         self.last_inbound: dict[tuple[str, str], int] = {}
         self.unavailable: set[tuple[str, str]] = set()
         self.send_failures: list[tuple[int, int | None, str]] = []
+        # Off: the app is in no business with the pages, and the ID Matching API refuses.
+        self.id_matching = True
         self._tokens: dict[str, str] = {}
         self._expired: set[str] = set()
         # Attachment files served under /_sandbox/media/ as Facebook's CDN serves them: files
@@ -326,6 +328,7 @@ class Sandbox:
             self.revoked.clear()
             self.unavailable.clear()
             self.send_failures.clear()
+            self.id_matching = True
 
     # Attachment files -------------------------------------------------------------------
 
@@ -393,9 +396,14 @@ class Sandbox:
         with self._lock:
             self.calls.append(record)
         try:
-            page = self._check_token(token, query.get("appsecret_proof"))
-            self._check_rate_limit(page)
-            answer = self._route(method, path.strip("/").split("/"), query, body or {}, page)
+            if token == f"{self.app_id}|{self.app_secret}":
+                self._check_proof(token, query.get("appsecret_proof"))
+                answer = self._app_route(method, path.strip("/").split("/"))
+            else:
+                page = self._check_token(token, query.get("appsecret_proof"))
+                self._check_rate_limit(page)
+                answer = self._route(method, path.strip("/").split("/"), query, body or {},
+                                     page)
         except GraphFailure as failure:
             record["status"] = failure.status
             record["error_code"] = failure.code
@@ -416,18 +424,38 @@ class Sandbox:
             raise GraphFailure(
                 400, 190, "Error validating access token: Session has expired.", subcode=463
             )
-        if proof is not None:
-            expected = hmac.new(
-                self.app_secret.encode(), token.encode(), hashlib.sha256
-            ).hexdigest()
-            if not hmac.compare_digest(expected, proof):
-                raise GraphFailure(
-                    400,
-                    100,
-                    "Invalid appsecret_proof provided in the API argument",
-                    error_type="GraphMethodException",
-                )
+        self._check_proof(token, proof)
         return self.pages[page_id]
+
+    def _check_proof(self, token: str, proof: str | None) -> None:
+        if proof is None:
+            return
+        expected = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, proof):
+            raise GraphFailure(
+                400,
+                100,
+                "Invalid appsecret_proof provided in the API argument",
+                error_type="GraphMethodException",
+            )
+
+    def _app_route(self, method: str, parts: list[str]) -> dict[str, Any]:
+        """Calls made with the app's own token (`{app-id}|{app-secret}`): the ID Matching API."""
+        if method != "GET" or len(parts) != 2 or parts[1] != "ids_for_pages":
+            raise _unsupported(method, "/".join(parts))
+        if not self.id_matching:
+            raise GraphFailure(400, 200, "(#200) The app and the pages are not in one business.",
+                               error_type="OAuthException")
+        try:
+            person = self.person(parts[0])
+        except KeyError:
+            raise GraphFailure(400, 100, f"Unsupported get request. Object with ID "
+                                         f"'{parts[0]}' does not exist.",
+                               error_type="GraphMethodException") from None
+        # The sandbox's people have one PSID on every page; Facebook's have one per page.
+        data = [{"id": person.psid, "page": {"id": page.id, "name": page.name}}
+                for page in self.pages.values()]
+        return {"data": data, "paging": {"cursors": {"before": "MAZDZD", "after": "MQZDZD"}}}
 
     def _check_rate_limit(self, page: SandboxPage) -> None:
         with self._lock:

@@ -564,6 +564,9 @@ class DeletionRequest(_Item):
     finished_at = NumberAttribute(null=True)
     contacts_erased = NumberAttribute(default=0)
     conversations_erased = NumberAttribute(default=0)
+    # Whether Facebook's ID Matching API named the person's Messenger ids (PSIDs); False when
+    # it refused, so only their comments could be found.
+    messenger_ids_matched = BooleanAttribute(null=True)
 
 
 ALL_MODELS: tuple[type[Model], ...] = (

@@ -154,6 +154,55 @@ def test_facebooks_deletion_callback_erases_the_person_and_reports_it(
     assert traces(KIM, [json.dumps(page)]) == []
 
 
+def _request_deletion(app_scoped_id: str) -> dict[str, Any]:
+    request = signed_request({"algorithm": "HMAC-SHA256", "user_id": app_scoped_id})
+    status, answer = call_privacy("POST", "/webhooks/facebook/data-deletion",
+                                  urlencode({"signed_request": request}))
+    assert status == 200, answer
+    status, page = call_privacy("GET",
+                                f"/webhooks/facebook/data-deletion/{answer['confirmation_code']}")
+    assert status == 200, page
+    return page
+
+
+def test_the_deletion_callback_finds_the_persons_messenger_contacts_by_id_matching(
+    world: dict[str, str], sandbox: Any
+) -> None:
+    robin_app_scoped = sandbox.person(ROBIN).commenter_id
+    before_others = traces(ALEX, table_dump())
+
+    page = _request_deletion(robin_app_scoped)
+
+    # Facebook named Robin's PSID on each page; the inbox held one Messenger contact.
+    (call,) = [c for c in sandbox.calls if c["path"].endswith("/ids_for_pages")]
+    assert call["path"] == f"/{robin_app_scoped}/ids_for_pages"
+    assert (call["method"], call["appsecret_proof"], call["status"]) == ("GET", True, 200)
+    items = table_dump()
+    assert traces(ROBIN, items) == []
+    assert [k for k in bucket_keys(world) if ROBIN in k] == []
+    assert traces(ALEX, items) == before_others
+    assert (page["contacts_erased"], page["conversations_erased"]) == (1, 1)
+    assert page["messenger_ids_matched"] is True
+
+
+def test_without_id_matching_the_callback_erases_the_comments_and_says_what_it_could_not(
+    world: dict[str, str], sandbox: Any
+) -> None:
+    sandbox.id_matching = False
+    kim_messenger = f"m{PAGE_A}_{sandbox.person(KIM).psid}"
+
+    kim = _request_deletion(KIM)
+    robin = _request_deletion(sandbox.person(ROBIN).commenter_id)
+
+    assert traces(KIM, table_dump()) == []
+    assert (kim["contacts_erased"], kim["messenger_ids_matched"]) == (1, False)
+    assert "could not be matched" in kim["message"]
+    # Robin's Messenger contact stays for a member to erase, and the status does not pretend.
+    assert traces(ROBIN, table_dump()) != []
+    assert (robin["contacts_erased"], robin["messenger_ids_matched"]) == (0, False)
+    assert traces(kim_messenger, [json.dumps(kim)]) == []
+
+
 def test_a_forged_deletion_request_is_refused_and_erases_nothing(world: dict[str, str]) -> None:
     forged = signed_request({"algorithm": "HMAC-SHA256", "user_id": KIM}, secret="not-ours")
     before = table_dump()

@@ -7,11 +7,12 @@ old versions included. Erasing removes all of it. Domain events already sent to 
 bus are not recalled (the bus keeps nothing; what a brand's own automation stored is theirs to
 erase), and daily figures hold counts only, no identities.
 
-Facebook's data-deletion callback names the person by their app-scoped user id. The inbox
-holds page-scoped ids (PSIDs) for Messenger contacts, which Facebook gives no way to map back
-without Business Manager's `ids_for_pages` (PLATFORM.md), so a callback finds the contacts
-whose stored id is that app-scoped id (commenters, whose feed id is app-scoped) and reports
-how many it erased; a Messenger contact is erased by a member from the inbox.
+Facebook's data-deletion callback names the person by their app-scoped user id, the id their
+comments carry. Their Messenger contacts are stored by page-scoped ids (PSIDs), one per page,
+which the ID Matching API (`ids_for_pages`, with the app's token) names for the pages in the
+app's business. A callback erases both; when Facebook will not match the ids (the pages are
+in no business with the app), it erases the comments' contacts and its status says so, and a
+member erases the Messenger contact from the inbox.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
 from inbox import access, event_names, storage
-from inbox.errors import InvalidSignature, NotFound
+from inbox import secrets as secrets_module
+from inbox import settings as settings_module
+from inbox.actions.graph_calls import graph_client
+from inbox.actions.inbound import messenger_thread
+from inbox.errors import GraphError, InvalidSignature, NotFound
 from inbox.models import (
     CONTACT_SK,
     CONVERSATION_SK,
@@ -42,6 +47,7 @@ from inbox.models import (
     Member,
     Message,
     comment_pk,
+    contact_pk,
     conversation_pk,
     deletion_request_pk,
 )
@@ -211,9 +217,12 @@ def do_facebook_deletion_request(user_id: str, *, outbox: EventOutbox) -> Deleti
     request.save()
 
     # A scan: deletion requests are rare, and no index should cost every contact write.
-    found = list(Contact.scan((Contact.sk == CONTACT_SK) & (Contact.facebook_user_id == user_id)))
+    found = {c.contact_id: c for c in Contact.scan(
+        (Contact.sk == CONTACT_SK) & (Contact.facebook_user_id == user_id))}
+    messenger, matched = _messenger_contacts_of(user_id)
+    found.update((c.contact_id, c) for c in messenger)
     erased = Erased()
-    for contact in found:
+    for contact in found.values():
         result = do_erase_contact(contact, outbox=outbox)
         erased.contacts += 1
         erased.conversations += result.conversations
@@ -221,11 +230,33 @@ def do_facebook_deletion_request(user_id: str, *, outbox: EventOutbox) -> Deleti
     request.update(actions=[DeletionRequest.status.set("done"),
                             DeletionRequest.contacts_erased.set(erased.contacts),
                             DeletionRequest.conversations_erased.set(erased.conversations),
+                            DeletionRequest.messenger_ids_matched.set(matched),
                             DeletionRequest.finished_at.set(int(time.time() * 1000))])
     logger.info("deletion request done", extra={"confirmation_code": code,
                                                 "contacts": erased.contacts,
-                                                "conversations": erased.conversations})
+                                                "conversations": erased.conversations,
+                                                "messenger_ids_matched": matched})
     return request
+
+
+def _messenger_contacts_of(user_id: str) -> tuple[list[Contact], bool]:
+    """The stored Messenger contacts of an app-scoped user, and whether Facebook matched."""
+    app_token = f"{settings_module.settings.facebook_app_id}|" \
+                f"{secrets_module.app_credentials()['app_secret']}"
+    try:
+        pairs = graph_client().ids_for_pages(user_id, app_token)
+    except GraphError as exc:
+        logger.warning("messenger ids not matched",
+                       extra={"code": exc.code, "graph_code": exc.fields.get("graph_code")})
+        return [], False
+    contacts: list[Contact] = []
+    for page_id, psid in pairs:
+        contact_id = messenger_thread(page_id, psid).contact_id
+        try:
+            contacts.append(Contact.get(contact_pk(contact_id), CONTACT_SK))
+        except Contact.DoesNotExist:
+            continue
+    return contacts, True
 
 
 def deletion_status(code: str) -> DeletionRequest:

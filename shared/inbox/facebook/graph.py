@@ -29,6 +29,8 @@ from inbox.errors import (
 )
 
 _TIMEOUT = (3.05, 10)
+# A person is known to a business's pages a hundred at a time; more pages than this is absurd.
+_MAX_ID_PAGES = 20
 # Facebook error codes (PLATFORM.md §5.7, §8.4).
 _TOKEN_CODES = {190, 102}
 _RATE_LIMIT_CODES = {4, 17, 32, 613, 80001, 80006}
@@ -142,6 +144,29 @@ class GraphClient:
         if not answer.get("success"):
             raise GraphError("Facebook did not subscribe the app to the page",
                              graph_code=None, graph_subcode=None, http_status=200)
+
+    def ids_for_pages(self, app_scoped_user_id: str, app_token: str) -> list[tuple[str, str]]:
+        """The (page id, PSID) pairs by which the business's pages know an app-scoped user
+        (the ID Matching API, `GET /{app-scoped-user-id}/ids_for_pages` with the app token).
+
+        Facebook answers only for pages in the same business as the app.
+
+        Raises:
+            GraphError (or one of its kinds): Facebook refused, e.g. no such business link.
+        """
+        pairs: list[tuple[str, str]] = []
+        params: dict[str, Any] = {"limit": 100}
+        for _ in range(_MAX_ID_PAGES):
+            answer = self.call("GET", f"{app_scoped_user_id}/ids_for_pages", app_token, **params)
+            for entry in answer.get("data") or []:
+                page_id = (entry.get("page") or {}).get("id")
+                if isinstance(page_id, str) and isinstance(entry.get("id"), str):
+                    pairs.append((page_id, entry["id"]))
+            after = ((answer.get("paging") or {}).get("cursors") or {}).get("after")
+            if not after or not (answer.get("paging") or {}).get("next"):
+                break
+            params["after"] = after
+        return pairs
 
     def unsubscribe_app(self, page_id: str, page_token: str) -> None:
         """Stop this app's webhooks for the page (`DELETE /{page-id}/subscribed_apps`)."""

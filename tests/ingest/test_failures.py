@@ -67,14 +67,22 @@ def test_a_contact_facebook_will_not_name_gets_a_readable_fallback(aws):
     assert contact.name == "Facebook user 0009"
 
 
-def test_an_expired_page_token_still_stores_the_message(aws, sandbox):
+def test_an_expired_page_token_still_stores_the_message_and_flags_the_page(aws, sandbox):
+    from inbox.models import PAGES_PK, Page
+
     sandbox.expire_token(page_id=A)
 
-    replay(aws, "01-text-plain.json")
+    replay(aws, "01-text-plain.json", "05-attachment-image.json")
 
     conversation = detail(messenger(A, "2000000000000001"))
     assert conversation.contact.name == "Facebook user 0001"
     assert [m.facebook_id for m in messages(conversation.id)] == ["m_SAMPLE-0001"]
+    # The inbox shows `reconnect_needed` before anyone tries to reply; once flagged, the next
+    # contact's look-up is not even tried.
+    assert Page.get(PAGES_PK, A).reconnect_needed is True
+    look_ups = [c for c in sandbox.calls if c["path"] in ("/2000000000000001",
+                                                            "/2000000000000002")]
+    assert [c["path"] for c in look_ups] == ["/2000000000000001"]
 
 
 def test_a_graph_rate_limit_still_stores_the_message(aws, sandbox):

@@ -11,8 +11,9 @@ from aws_lambda_powertools import Logger
 
 from inbox import secrets
 from inbox import settings as settings_module
+from inbox.actions.graph_calls import flag_reconnect_needed
 from inbox.actions.inbound import ProfileSource
-from inbox.errors import GraphError
+from inbox.errors import GraphError, PageTokenInvalid
 from inbox.facebook.graph import GraphClient
 from inbox.models import Page
 
@@ -34,12 +35,20 @@ class GraphProfiles(ProfileSource):
         return self._graph
 
     def messenger_profile(self, page: Page, psid: str) -> tuple[str, str | None] | None:
+        if page.reconnect_needed:
+            return None
         token = secrets.page_token(page.page_id)
         if not token:
             logger.warning("page has no token", extra={"page_id": page.page_id})
             return None
         try:
             profile = self.graph.get_user_profile(psid, token)
+        except PageTokenInvalid as exc:
+            # The inbox shows the page needs reconnecting before anyone's reply fails; the
+            # page item is the ingest's cached one, so its next contacts skip the look-up.
+            flag_reconnect_needed(page.page_id, exc)
+            page.reconnect_needed = True
+            return None
         except GraphError as exc:
             logger.warning("contact profile unavailable",
                            extra={"page_id": page.page_id, "code": exc.code,

@@ -558,6 +558,12 @@ def test_every_message_kind_has_its_bubble_and_the_screenshots_show_a_working_in
     expect(chat).to_contain_text("📍")
     expect(chat.locator("[data-direction=out]").filter(has_text="Sent elsewhere")).to_contain_text(
         "Thanks for the photos")
+    # A shared link is a link, not a picture that cannot load.
+    shared = chat.get_by_test_id("card").filter(has_text="Item 42")
+    expect(shared.get_by_role("link", name="shop.example.com/item/42")).to_be_visible()
+    expect(shared.locator("img")).to_have_count(0)
+    # Opened at the newest message, photos loaded above it or not.
+    expect(chat.get_by_test_id("message").last).to_be_in_viewport(timeout=10_000)
     screenshot(page, "chat")
 
     conversation(page, "Alex Sample").filter(has_text="Messenger").click()
@@ -577,7 +583,8 @@ def test_every_message_kind_has_its_bubble_and_the_screenshots_show_a_working_in
     expect(thread.get_by_test_id("post-link")).to_have_attribute(
         "href", f"https://www.facebook.com/{PAGE_A}/posts/300000000000001")
     screenshot(page, "comment-thread")
-    newest = page.get_by_test_id("conversation-item").first
+    # The newest Messenger conversation (run alone, this test's newest is a comment thread).
+    newest = page.get_by_test_id("conversation-item").filter(has_text="Messenger").first
     newest.click()
     expect(chat).to_have_attribute("data-conversation-id",
                                    newest.get_attribute("data-conversation-id") or "")

@@ -1,4 +1,5 @@
 import { Anchor, Badge, Box, Button, Card, Group, Image, Stack, Text, Tooltip } from "@mantine/core";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { time } from "../format";
 import type { Attachment, Message } from "../types";
@@ -112,20 +113,35 @@ function TemplateCard({ attachment }: { attachment: Attachment }) {
   const payload = (attachment.payload ?? {}) as Record<string, unknown>;
   const elements = (payload.elements as Record<string, unknown>[] | undefined)
     ?? (payload.product?.valueOf ? [payload] : []);
-  const cards = elements.length ? elements : [{ title: attachment.title, image_url: attachment.url }];
+  // A shared link (fallback) carries the page's address, not a picture: shown as a link.
+  const link = attachment.type === "fallback" ? attachment.url ?? undefined : undefined;
+  const cards = elements.length ? elements
+    : [{ title: attachment.title, image_url: link ? undefined : attachment.url }];
   return (
     <Group gap="xs" data-testid="card">
       {cards.map((card, i) => (
         <Card key={i} withBorder p="xs" w={200} c="black">
           {typeof card.image_url === "string" && (
-            <Card.Section><Image src={card.image_url} h={100} alt="" /></Card.Section>
+            <Card.Section><CardPicture src={card.image_url} /></Card.Section>
           )}
           <Text size="sm" fw={600} mt={4}>{String(card.title ?? t("kinds.template"))}</Text>
           {typeof card.subtitle === "string" && <Text size="xs" c="dimmed">{card.subtitle}</Text>}
+          {link && (
+            <Anchor href={link} target="_blank" rel="noreferrer" size="xs" truncate="end">
+              {link}
+            </Anchor>
+          )}
         </Card>
       ))}
     </Group>
   );
+}
+
+/** A card's picture; one that does not load (an expired or private link) is left out. */
+function CardPicture({ src }: { src: string }) {
+  const [failed, setFailed] = useState(false);
+  if (failed) return null;
+  return <Image src={src} h={100} alt="" onError={() => setFailed(true)} />;
 }
 
 /** The name a file link ends with, which Facebook's file attachments carry no other way. */

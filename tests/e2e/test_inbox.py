@@ -566,8 +566,10 @@ def test_every_message_kind_has_its_bubble_and_the_screenshots_show_a_working_in
     expect(chat.get_by_test_id("message").last).to_be_in_viewport(timeout=10_000)
     screenshot(page, "chat")
 
-    conversation(page, "Alex Sample").filter(has_text="Messenger").click()
+    alex = conversation(page, "Alex Sample").filter(has_text="Messenger")
+    alex.click()
     expect(chat.get_by_test_id("referral")).to_contain_text("Came from an ad")
+    expect(alex.get_by_test_id("unread")).to_have_count(0)
     expect(chat.get_by_test_id("card").first).to_contain_text("Sample Desk Lamp")
     expect(chat.get_by_test_id("edited")).to_contain_text("Hello! Do you ship to Lisbon?")
     expect(chat.get_by_test_id("delivery").filter(has_text="Read").first).to_be_visible()

@@ -15,8 +15,9 @@ export function ChatWindow(props: {
   members: Member[];
   version: number;
   onChanged: () => void;
+  onRead?: (conversationId: string) => void;
 }) {
-  const { api, conversationId, version, onChanged } = props;
+  const { api, conversationId, version, onChanged, onRead } = props;
   const { t } = useTranslation();
   const [conversation, setConversation] = useState<ConversationDetail | null>(null);
   const [messages, setMessages] = useState<Message[]>([]);
@@ -25,6 +26,7 @@ export function ChatWindow(props: {
   // Follows the newest message while the member is at the bottom, photos loading included;
   // once they scroll up to read, new messages and late photos leave them where they are.
   const atBottom = useRef(true);
+  const lastY = useRef(0);
   // Marked seen once per opening: each refetch after a live event would send it again.
   const markedSeen = useRef(false);
 
@@ -39,7 +41,10 @@ export function ChatWindow(props: {
       setMessages([...page.items].reverse());
       // Open on screen, its messages are read: the team's unread count goes to zero, as
       // messages keep arriving while it stays open.
-      if (detail.unread_count > 0) void api.read(conversationId).catch(() => {});
+      if (detail.unread_count > 0) {
+        // The list shows it read at once, not after the push that follows.
+        void api.read(conversationId).then(() => onRead?.(conversationId)).catch(() => {});
+      }
       if (!markedSeen.current && detail.unread_count > 0 && detail.channel !== "comment"
         && detail.window.state === "open") {
         markedSeen.current = true;
@@ -48,7 +53,7 @@ export function ChatWindow(props: {
     } catch {
       setMissing(true);
     }
-  }, [api, conversationId]);
+  }, [api, conversationId, onRead]);
 
   useEffect(() => {
     void load();
@@ -101,7 +106,12 @@ export function ChatWindow(props: {
         <ScrollArea style={{ flex: 1 }} p="md" viewportRef={viewport}
           onScrollPositionChange={({ y }) => {
             const element = viewport.current;
-            if (element) atBottom.current = element.scrollHeight - element.clientHeight - y < 40;
+            if (!element) return;
+            // Only the member scrolling up leaves the bottom: content growing under a late
+            // scroll event must not read as that (the chat then stopped following photos).
+            if (element.scrollHeight - element.clientHeight - y < 40) atBottom.current = true;
+            else if (y < lastY.current) atBottom.current = false;
+            lastY.current = y;
           }}>
           <div ref={content}>
           {conversation.referral && <ReferralCard referral={conversation.referral} />}

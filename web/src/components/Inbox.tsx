@@ -49,6 +49,10 @@ export function Inbox(props: { api: Api; token: string; wsUrl: string; onSignOut
     }
   }, [api, t]);
 
+  const markRead = useCallback((id: string) => {
+    setConversations((list) => list.map((c) => (c.id === id ? { ...c, unread_count: 0 } : c)));
+  }, []);
+
   const scheduleList = useCallback(() => {
     // Events come in bursts (a message updates its conversation too): one fetch for a burst.
     window.clearTimeout(listTimer.current);
@@ -164,7 +168,8 @@ export function Inbox(props: { api: Api; token: string; wsUrl: string; onSignOut
         <Box style={{ flex: 1, minWidth: 0, display: "flex" }}>
           {selected ? (
             <ChatWindow key={selected} api={api} conversationId={selected} me={me}
-              members={members} version={chatVersion} onChanged={scheduleList} />
+              members={members} version={chatVersion} onChanged={scheduleList}
+              onRead={markRead} />
           ) : (
             <Group justify="center" w="100%">
               <Text c="dimmed">{t("chat.pick")}</Text>

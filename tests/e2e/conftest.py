@@ -10,7 +10,7 @@ serves it; `make test` builds it first.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,9 +120,13 @@ def sandbox(stack: RunningStack) -> Sandbox:
     return Sandbox(stack.settings.base_url)
 
 
-def sign_in(browser: Any, base_url: str, who: tuple[str, str]) -> Any:
-    """A fresh browser context (its own session), signed in; returns its page."""
+def sign_in(browser: Any, base_url: str, who: tuple[str, str],
+            prepare: Callable[[Any], None] | None = None) -> Any:
+    """A fresh browser context (its own session), signed in; returns its page. `prepare`
+    gets the context before its page opens (to route its WebSockets, say)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+    if prepare:
+        prepare(context)
     page = context.new_page()
     page.goto(base_url + "/")
     page.get_by_role("textbox", name="Email").fill(who[0])

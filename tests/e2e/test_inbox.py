@@ -219,13 +219,34 @@ def test_owners_see_team_and_page_settings_and_agents_do_not(
 def test_the_inbox_speaks_simplified_chinese_when_the_member_picks_it(
     stack: Any, browser: Any
 ) -> None:
-    page = sign_in(browser, stack.settings.base_url, ANN)
+    # The switch replaces the live connection. The old socket's close is held back until the
+    # new one is up, as a slow network does: it must not mark the new connection down.
+    sockets: list[Any] = []
+    held: list[Any] = []
+
+    def hold_closes(socket: Any) -> None:
+        server = socket.connect_to_server()
+        sockets.append(socket)
+        socket.on_close(lambda code, reason: held.append((socket, server)))
+
+    page = sign_in(browser, stack.settings.base_url, ANN,
+                   prepare=lambda context: context.route_web_socket(re.compile("/ws"),
+                                                                    hold_closes))
+    expect(page.get_by_test_id("live")).to_have_text("Live", timeout=10_000)
 
     page.get_by_role("combobox", name="Language").click()
     page.get_by_role("option", name="简体中文").click()
 
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
     expect(page.get_by_placeholder("搜索联系人姓名")).to_be_visible()
+    while len(sockets) < 2 or not held:
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(1000)  # the new connection opens meanwhile
+    for socket, server in held:
+        socket.close()
+        server.close()
+    page.wait_for_timeout(500)
+    expect(page.get_by_test_id("live")).to_have_text("实时")
     # Kept in this browser: a reload keeps the member's language.
     page.reload()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
@@ -233,6 +254,7 @@ def test_the_inbox_speaks_simplified_chinese_when_the_member_picks_it(
     # Ann has signed in.
     elsewhere = sign_in(browser, stack.settings.base_url, ANN)
     expect(elsewhere.get_by_role("button", name="退出登录")).to_be_visible()
+    expect(elsewhere.get_by_test_id("live")).to_have_text("实时", timeout=10_000)
     # Back to English for the stories that follow.
     elsewhere.get_by_role("combobox", name="语言").click()
     elsewhere.get_by_role("option", name="English").click()

@@ -39,8 +39,17 @@ export class Realtime {
     this.stopped = true;
     window.clearInterval(this.ping);
     window.clearTimeout(this.retry);
-    this.socket?.close();
+    // Its close arrives later, maybe after a new connection is up: the old socket must not
+    // report it down (the badge then stuck at "Reconnecting…") nor schedule a reconnect.
+    const socket = this.socket;
     this.socket = null;
+    if (socket) {
+      socket.onopen = null;
+      socket.onmessage = null;
+      socket.onclose = null;
+      socket.onerror = null;
+      socket.close();
+    }
   }
 
   private open(): void {

@@ -63,7 +63,8 @@ logger = Logger()
 OPENAPI_PATH = "/api/openapi.json"
 LOGIN_PATH = "/api/auth/login"
 NEW_PASSWORD_PATH = "/api/auth/new-password"
-_PUBLIC_PATHS = frozenset({OPENAPI_PATH, LOGIN_PATH, NEW_PASSWORD_PATH})
+REFRESH_PATH = "/api/auth/refresh"
+_PUBLIC_PATHS = frozenset({OPENAPI_PATH, LOGIN_PATH, NEW_PASSWORD_PATH, REFRESH_PATH})
 _BEARER = BEARER
 
 app = APIGatewayHttpResolver(
@@ -171,6 +172,11 @@ class NewPasswordRequest(RequestBody):
     new_password: str = Field(min_length=12, max_length=256)
 
 
+class RefreshRequest(RequestBody):
+    refresh_token: str = Field(min_length=1, max_length=8192,
+                               description="The `refresh_token` of a sign-in.")
+
+
 class ConnectPageRequest(RequestBody):
     access_token: str = Field(min_length=1, max_length=4096,
                               description="A page access token, such as a system user's.")
@@ -187,6 +193,14 @@ def openapi_document() -> Response[str]:
                       "with a `session`: send it to /api/auth/new-password with a new password.")
 def login(body: Annotated[LoginRequest, Body()]) -> LoginResponse:
     tokens = auth.sign_in(body.email, body.password)
+    return LoginResponse(**tokens.__dict__)
+
+
+@app.post(REFRESH_PATH, summary="Fresh tokens for a refresh token", tags=["auth"],
+          description="The ID and access tokens last an hour; the refresh token (30 days) gets "
+                      "new ones without the password. 401 `refresh_token_invalid`: sign in.")
+def refresh_tokens(body: Annotated[RefreshRequest, Body()]) -> LoginResponse:
+    tokens = auth.refresh(body.refresh_token)
     return LoginResponse(**tokens.__dict__)
 
 

@@ -40,6 +40,10 @@ class InvalidCredentials(Unauthenticated):
     code = "invalid_credentials"
 
 
+class RefreshTokenInvalid(Unauthenticated):
+    code = "refresh_token_invalid"
+
+
 class PasswordChangeRequired(Unauthenticated):
     """The user must set a new password (first sign-in of an invited member).
 
@@ -110,6 +114,33 @@ def sign_in(email: str, password: str) -> Tokens:
                                      challenge=answer.get("ChallengeName"),
                                      session=answer.get("Session"))
     return _tokens(answer["AuthenticationResult"])
+
+
+def refresh(refresh_token: str) -> Tokens:
+    """New ID and access tokens for a refresh token (Cognito's REFRESH_TOKEN_AUTH), so a
+    member stays signed in past the tokens' hour; the refresh token itself is handed back.
+
+    Whether the member is still active is checked on each request, not here.
+
+    Raises:
+        RefreshTokenInvalid: unknown, revoked or expired; the member signs in again.
+    """
+    settings = settings_module.settings
+    cognito = aws.client("cognito-idp")
+    try:
+        answer = cognito.admin_initiate_auth(
+            UserPoolId=settings.user_pool_id,
+            ClientId=settings.user_pool_client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": refresh_token},
+        )
+    except (cognito.exceptions.NotAuthorizedException,
+            cognito.exceptions.UserNotFoundException) as exc:
+        raise RefreshTokenInvalid("sign in again") from exc
+    result = answer.get("AuthenticationResult")
+    if not result:
+        raise RefreshTokenInvalid("sign in again")
+    return _tokens({"RefreshToken": refresh_token, **result})
 
 
 def set_new_password(email: str, session: str, new_password: str) -> Tokens:

@@ -21,6 +21,49 @@ def test_login_with_the_right_password_returns_tokens(api, personas):
     assert api("GET", "/api/pages", token=answer.body["id_token"]).status == 200
 
 
+def test_a_refresh_token_gets_fresh_tokens_without_the_password(api, personas):
+    signed_in = api("POST", "/api/auth/login",
+                    body={"email": "owner@brand.example", "password": PASSWORD}).body
+
+    answer = api("POST", "/api/auth/refresh",
+                 body={"refresh_token": signed_in["refresh_token"]})
+
+    assert answer.status == 200, answer.body
+    assert set(answer.body) == {"id_token", "access_token", "refresh_token", "expires_in"}
+    # Cognito keeps the refresh token; the inbox hands the same one back to keep using.
+    assert answer.body["refresh_token"] == signed_in["refresh_token"]
+    assert api("GET", "/api/pages", token=answer.body["id_token"]).status == 200
+
+
+def test_a_revoked_refresh_token_is_refused(api, personas):
+    from inbox import aws, settings
+
+    signed_in = api("POST", "/api/auth/login",
+                    body={"email": "owner@brand.example", "password": PASSWORD}).body
+    # Signed out everywhere (a lost laptop): Cognito revokes the member's refresh tokens.
+    aws.client("cognito-idp").admin_user_global_sign_out(
+        UserPoolId=settings.settings.user_pool_id, Username="owner@brand.example")
+
+    answer = api("POST", "/api/auth/refresh",
+                 body={"refresh_token": signed_in["refresh_token"]})
+
+    assert (answer.status, answer.body["code"]) == (401, "refresh_token_invalid")
+
+
+def test_a_deactivated_members_refreshed_token_opens_nothing(api, personas):
+    member_id = make_user("leaving@brand.example")
+    make_member(member_id, role="agent", email="leaving@brand.example")
+    signed_in = api("POST", "/api/auth/login",
+                    body={"email": "leaving@brand.example", "password": PASSWORD}).body
+    make_member(member_id, role="agent", email="leaving@brand.example", active=False)
+
+    refreshed = api("POST", "/api/auth/refresh",
+                    body={"refresh_token": signed_in["refresh_token"]}).body
+
+    answer = api("GET", "/api/pages", token=refreshed["id_token"])
+    assert (answer.status, answer.body["code"]) == (403, "forbidden")
+
+
 def test_login_with_a_wrong_password_is_refused(api, personas):
     answer = api("POST", "/api/auth/login",
                  body={"email": "owner@brand.example", "password": "Wrong-Password-1"})

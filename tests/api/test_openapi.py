@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-PUBLIC = {"/api/auth/login", "/api/auth/new-password"}
+PUBLIC = {"/api/auth/login", "/api/auth/new-password", "/api/auth/refresh"}
 ROUTES = {
     ("post", "/api/auth/login"),
     ("post", "/api/auth/new-password"),
+    ("post", "/api/auth/refresh"),
     ("get", "/api/members"),
     ("post", "/api/members"),
     ("get", "/api/members/{member_id}"),

@@ -11,6 +11,7 @@ Needs the built inbox (`make web`) and /usr/bin/chromium (`make test` installs b
 from __future__ import annotations
 
 import gzip
+import json
 import statistics
 import time
 from pathlib import Path
@@ -55,7 +56,8 @@ def _seed(count: int) -> None:
 
 def _first_list_ms(browser: object, base_url: str, token: str) -> float:
     context = browser.new_context(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]
-    context.add_init_script(f"window.sessionStorage.setItem('inbox.token', {token!r});")
+    session = json.dumps({"token": token, "refresh_token": None})
+    context.add_init_script(f"window.sessionStorage.setItem('inbox.session', {session!r});")
     page = context.new_page()
     page.goto(base_url + "/")
     page.get_by_test_id("conversation-item").first.wait_for(timeout=30_000)

@@ -318,6 +318,30 @@ def test_an_invited_member_chooses_a_password_at_first_sign_in(
     context.close()
 
 
+def test_an_expired_token_is_renewed_without_signing_the_member_out(
+    stack: Any, browser: Any
+) -> None:
+    page = sign_in(browser, stack.settings.base_url, BEN)
+    read_session = "() => JSON.parse(window.sessionStorage.getItem('inbox.session'))"
+    signed_in = page.evaluate(read_session)
+    assert signed_in["refresh_token"]
+    # The hour is up: the API refuses the ID token the tab holds.
+    page.evaluate("""() => {
+        const session = JSON.parse(window.sessionStorage.getItem('inbox.session'));
+        window.sessionStorage.setItem('inbox.session',
+            JSON.stringify({...session, token: 'an-expired-token'}));
+    }""")
+
+    page.reload()
+
+    expect(page.get_by_test_id("me")).to_contain_text("Ben")
+    expect(page.get_by_test_id("live")).to_have_text("Live", timeout=10_000)
+    renewed = page.evaluate(read_session)
+    assert renewed["token"] not in ("an-expired-token", "")
+    assert renewed["refresh_token"] == signed_in["refresh_token"]
+    page.context.close()
+
+
 def test_an_agent_picks_up_a_conversation_and_closes_it_with_a_tag(
     stack: Any, browser: Any, sandbox: Sandbox
 ) -> None:

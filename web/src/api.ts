@@ -38,14 +38,25 @@ export interface ConversationQuery {
 
 type Json = Record<string, unknown> | unknown[];
 
+export interface Tokens {
+  id_token: string;
+  access_token: string;
+  refresh_token?: string;
+}
+
 export class Api {
+  // One renewal at a time: the requests refused together all wait for it.
+  private refreshing: Promise<boolean> | null = null;
+
   constructor(
     private base: string,
     private token: string | null,
     private onUnauthenticated: () => void = () => {},
+    private refreshToken: string | null = null,
+    private onRefreshed: (token: string) => void = () => {},
   ) {}
 
-  private async call<T>(method: string, path: string, body?: Json): Promise<T> {
+  private async call<T>(method: string, path: string, body?: Json, renewed = false): Promise<T> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
@@ -57,6 +68,11 @@ export class Api {
     if (answer.status === 204) return undefined as T;
     const read = await answer.json().catch(() => ({}));
     if (!answer.ok) {
+      // The tokens last an hour: renew once and ask again, rather than sign the member out
+      // with a reply half typed.
+      if (answer.status === 401 && !renewed && this.refreshToken && await this.renew()) {
+        return this.call<T>(method, path, body, true);
+      }
       if (answer.status === 401) this.onUnauthenticated();
       throw new ApiError(answer.status, read.code ?? "error", read.message ?? answer.statusText,
         read);
@@ -64,14 +80,31 @@ export class Api {
     return read as T;
   }
 
+  private renew(): Promise<boolean> {
+    this.refreshing ??= fetch(this.base + "/api/auth/refresh", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: this.refreshToken }),
+    })
+      .then(async (answer) => {
+        if (!answer.ok) return false;
+        const tokens = (await answer.json()) as Tokens;
+        this.token = tokens.id_token || tokens.access_token;
+        this.onRefreshed(this.token);
+        return true;
+      })
+      .catch(() => false)
+      .finally(() => { this.refreshing = null; });
+    return this.refreshing;
+  }
+
   login(email: string, password: string) {
-    return this.call<{ id_token: string; access_token: string }>("POST", "/api/auth/login",
-      { email, password });
+    return this.call<Tokens>("POST", "/api/auth/login", { email, password });
   }
 
   newPassword(email: string, session: string, newPassword: string) {
-    return this.call<{ id_token: string; access_token: string }>("POST",
-      "/api/auth/new-password", { email, session, new_password: newPassword });
+    return this.call<Tokens>("POST", "/api/auth/new-password",
+      { email, session, new_password: newPassword });
   }
 
   me() {

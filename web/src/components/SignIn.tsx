@@ -1,10 +1,10 @@
 import { Alert, Button, Center, Paper, PasswordInput, Stack, TextInput, Title } from "@mantine/core";
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { type Api, ApiError } from "../api";
+import { type Api, ApiError, type Tokens } from "../api";
 import { LanguagePicker } from "./LanguagePicker";
 
-export function SignIn({ api, onSignedIn }: { api: Api; onSignedIn: (token: string) => void }) {
+export function SignIn({ api, onSignedIn }: { api: Api; onSignedIn: (tokens: Tokens) => void }) {
   const { t } = useTranslation();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -23,7 +23,7 @@ export function SignIn({ api, onSignedIn }: { api: Api; onSignedIn: (token: stri
         ? await api.newPassword(email.trim(), session, newPassword)
         : await api.login(email.trim(), password);
       // The REST API and the WebSocket both take the ID token as the bearer.
-      onSignedIn(tokens.id_token || tokens.access_token);
+      onSignedIn(tokens);
     } catch (caught) {
       const code = caught instanceof ApiError ? caught.code : "network";
       if (caught instanceof ApiError && code === "password_change_required"

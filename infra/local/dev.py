@@ -30,6 +30,7 @@ DEFAULT_MOTO_PORT = 5001
 # Meets the template's password policy (12 characters, upper, lower, digits); a fixed value
 # means a restarted stack keeps the same sign-in, which the printed banner repeats.
 DEFAULT_OWNER_PASSWORD = "LocalOwner2026"
+DEFAULT_INVITE_PASSWORD = "Welcome-Local-2026"
 
 logger = logging.getLogger("local.dev")
 
@@ -102,6 +103,9 @@ def configure_environment(settings: DevSettings, endpoint_url: str) -> None:
             "GRAPH_API_URL": settings.base_url,
             "FB_APP_ID": settings.app_id,
             "CORS_ORIGIN": os.environ.get("CORS_ORIGIN", "*"),
+            # moto's Cognito sends no invitation email: every invited member's first password.
+            "INVITE_TEMPORARY_PASSWORD": os.environ.get("INVITE_TEMPORARY_PASSWORD",
+                                                        DEFAULT_INVITE_PASSWORD),
         }
     )
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "inbox")
@@ -287,6 +291,8 @@ def banner(settings: DevSettings, pages: list[str], moto_url: str) -> str:
         f"  API:              {base}/api   (OpenAPI: {base}/api/openapi.json)",
         f"  WebSocket:        ws://127.0.0.1:{settings.port}/ws?token=<bearer token>",
         f"  Owner sign-in:    {settings.owner_email} / {settings.owner_password}",
+        f"  Invited members:  first sign-in with {os.environ['INVITE_TEMPORARY_PASSWORD']}, "
+        "then their own password",
         f"  Facebook sandbox: {base}/sandbox/   (Graph API at {base}/{version}/...)",
         f"  Webhook URL:      {base}/webhooks/facebook",
         f"  Verify token:     {settings.verify_token}",

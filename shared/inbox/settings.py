@@ -35,6 +35,9 @@ class Settings:
     media_max_bytes: int
     media_allowed_types: tuple[str, ...]
     media_allowed_hosts: tuple[str, ...]
+    # The local stack only: Cognito there sends no email, so invitations get this first
+    # password, which `make dev` prints. Unset in a deployed stack (Cognito makes one up).
+    invite_temporary_password: str | None
 
 
 DEFAULT_MEDIA_TYPES = (
@@ -82,6 +85,7 @@ def load_settings() -> Settings:
         # production, the sandbox's host on the local stack. Nothing else, so a crafted
         # attachment URL cannot make the worker reach the stack's own network.
         media_allowed_hosts=_csv(_env("MEDIA_ALLOWED_HOSTS", DEFAULT_MEDIA_HOSTS)),
+        invite_temporary_password=_env("INVITE_TEMPORARY_PASSWORD") or None,
     )
 
 

@@ -19,7 +19,7 @@ from infra.local.dev import RunningStack
 from tests.local.stack import OWNER_EMAIL, OWNER_PASSWORD, PAGE_A, PAGE_B, local_stack
 
 AGENT_EMAIL = "agent.ann@example.com"
-TEMPORARY, NEW_PASSWORD = "Temporary-Pass-2026", "Ann-Own-Password-2026"
+TEMPORARY, NEW_PASSWORD = "Welcome-Local-2026", "Ann-Own-Password-2026"
 # Two contacts on page A (the owner takes the first), one on page B.
 ON_A, OWNERS, ON_B = f"m{PAGE_A}_2000000000000011", f"m{PAGE_A}_2000000000000012", \
     f"m{PAGE_B}_2000000000000013"
@@ -61,12 +61,8 @@ def world(local: RunningStack) -> dict[str, Client]:
         "email": AGENT_EMAIL, "role": "agent", "page_ids": [PAGE_A], "reception_limit": 3})
     assert invited.status_code == 200, invited.text
 
-    # Cognito would email the temporary password; the test sets one it knows instead.
-    from inbox import aws, settings
-
-    aws.client("cognito-idp").admin_set_user_password(
-        UserPoolId=settings.settings.user_pool_id, Username=AGENT_EMAIL, Password=TEMPORARY,
-        Permanent=False)
+    # Cognito would email a first password; `make dev` gives every invitation the one its
+    # banner prints.
     first = _sign_in(base, AGENT_EMAIL, TEMPORARY)
     assert (first.status_code, first.json()["code"]) == (403, "password_change_required")
     tokens = requests.post(f"{base}/api/auth/new-password", timeout=15, json={

@@ -124,6 +124,7 @@ def check_invite_member(actor: Member, new: NewMember) -> Member:
 def do_invite_member(actor: Member, new: NewMember, *, email: str,
                      page_ids: tuple[str, ...] | None) -> Member:
     cognito = aws.client("cognito-idp")
+    temporary = settings_module.settings.invite_temporary_password
     try:
         user = cognito.admin_create_user(
             UserPoolId=settings_module.settings.user_pool_id,
@@ -131,6 +132,7 @@ def do_invite_member(actor: Member, new: NewMember, *, email: str,
             UserAttributes=[{"Name": "email", "Value": email},
                             {"Name": "email_verified", "Value": "true"}],
             DesiredDeliveryMediums=["EMAIL"],
+            **({"TemporaryPassword": temporary} if temporary else {}),
         )["User"]
     except cognito.exceptions.UsernameExistsException as exc:
         raise UserExists("this email already has an account: add it as an existing user",

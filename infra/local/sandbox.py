@@ -1479,6 +1479,10 @@ _PLAYER_HTML = """<!doctype html>
  textarea { min-height: 4rem; } button { font: inherit; padding: .4rem 1rem; margin-top: .5rem; }
  #log { font: 13px monospace; white-space: pre-wrap; background: #f0f2f5; padding: .6rem; }
  .hint { color: #65676b; font-size: 13px; }
+ .inbox { background: #f0f2f5; padding: .6rem; border-radius: 8px; }
+ .bubble { background: #0866ff; color: #fff; border-radius: 14px; padding: .35rem .8rem;
+           margin: .3rem 0 .3rem auto; width: fit-content; max-width: 80%; }
+ .bubble small { display: block; opacity: .8; font-size: 11px; }
 </style>
 </head>
 <body>
@@ -1502,6 +1506,8 @@ to the inbox, exactly as Facebook would.</p>
  <label>Reply under comment id (optional) <input id="parent"></label>
  <button id="post-comment">Post comment</button>
 </fieldset>
+<h2>Messenger: what the page sent this person</h2>
+<div id="inbox" class="inbox"><p class="hint">Nothing yet.</p></div>
 <h2>What happened</h2>
 <div id="log"></div>
 <script>
@@ -1526,8 +1532,44 @@ async function load() {
   $("page").replaceChildren(...state.pages.map((p) => option(p.id, p.name + " (" + p.id + ")")));
   $("person").replaceChildren(...state.people.map((p) => option(p.psid, p.name)));
   fillPosts();
+  refreshInbox();
 }
-$("page").addEventListener("change", fillPosts);
+function describe(sent) {
+  if (sent.sender_action) return "(" + sent.sender_action.replace("_", " ") + ")";
+  const message = sent.message || {};
+  const parts = [];
+  if (message.text) parts.push(message.text);
+  const attachments = message.attachments || (message.attachment ? [message.attachment] : []);
+  for (const a of attachments) {
+    const payload = a.payload || {};
+    const titles = (payload.elements || []).map((e) => e.title).join(", ");
+    parts.push("[" + a.type + (titles ? ": " + titles : "") + "]");
+  }
+  for (const q of message.quick_replies || []) parts.push("<" + (q.title || q.content_type) + ">");
+  return parts.join(" ") || "(empty)";
+}
+async function refreshInbox() {
+  const answer = await fetch("/_sandbox/outbox");
+  if (!answer.ok) return;
+  const sent = (await answer.json()).messages.filter((m) => m.page_id === $("page").value
+    && m.recipient && m.recipient.id === $("person").value);
+  if (!sent.length) {
+    $("inbox").innerHTML = '<p class="hint">Nothing yet.</p>';
+    return;
+  }
+  $("inbox").replaceChildren(...sent.map((m) => {
+    const bubble = document.createElement("div");
+    bubble.className = "bubble";
+    bubble.textContent = describe(m);
+    const when = document.createElement("small");
+    when.textContent = new Date(m.at).toLocaleTimeString() + (m.tag ? " · " + m.tag : "");
+    bubble.append(when);
+    return bubble;
+  }));
+}
+$("page").addEventListener("change", () => { fillPosts(); refreshInbox(); });
+$("person").addEventListener("change", refreshInbox);
+setInterval(refreshInbox, 1500);
 $("send").addEventListener("click", () => call("/_sandbox/messages", {
   page_id: $("page").value, psid: $("person").value,
   text: $("text").value || null, image_url: $("image").value || null}));

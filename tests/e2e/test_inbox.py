@@ -58,6 +58,11 @@ def test_a_message_appears_without_reload_and_the_reply_reaches_messenger(
     sent = [m for m in sandbox.outbox() if m.get("recipient", {}).get("id") == ALEX
             and m.get("message", {}).get("text") == "Yes, in every size."]
     assert len(sent) == 1 and sent[0]["messaging_type"] == "RESPONSE"
+    # The sandbox's page shows the person what the page answered, as Messenger would.
+    page.goto(f"{stack.settings.base_url}/sandbox/")
+    page.get_by_label("Page").select_option(PAGE_A)
+    page.get_by_label("Person").select_option(ALEX)
+    expect(page.locator("#inbox")).to_contain_text("Yes, in every size.")
     page.context.close()
 
 

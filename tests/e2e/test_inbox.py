@@ -273,6 +273,8 @@ def test_a_refused_send_is_marked_and_retried_and_a_photo_is_shown(
 ) -> None:
     sandbox.message(PAGE_A, PHONE_ONLY, "Can I change my order?")
     sandbox.image(PAGE_A, PHONE_ONLY, f"{stack.settings.base_url}/_sandbox/avatars/{PAGE_A}.svg")
+    # A link on a host the media function refuses: not kept, and said so.
+    sandbox.image(PAGE_A, PHONE_ONLY, "https://media.example.invalid/photo.jpg")
     page = sign_in(browser, stack.settings.base_url, ANN)
     # The newest conversation; the person's name is hidden by their privacy settings.
     page.get_by_test_id("conversation-item").first.click()
@@ -280,6 +282,10 @@ def test_a_refused_send_is_marked_and_retried_and_a_photo_is_shown(
     chat = page.get_by_test_id("chat")
     # Shown from the inbox's own copy once the media function has made it.
     expect(chat.get_by_role("img", name="Image")).to_be_visible()
+    refused = chat.get_by_test_id("media-failed")
+    expect(refused).to_contain_text("Image not kept: its link is not on a Facebook media host",
+                                    timeout=10_000)
+    expect(chat.locator("img[src*='example.invalid']")).to_have_count(0)
 
     # Opening the chat marks it seen (a Send API call too): the refusal is for the reply.
     _wait_for(lambda: any(m.get("sender_action") == "mark_seen"
@@ -394,25 +400,52 @@ def test_an_owner_assigns_a_waiting_conversation_to_an_agent_with_a_note(
 def test_a_file_is_attached_through_the_upload_flow_and_sent(
     stack: Any, browser: Any, sandbox: Sandbox
 ) -> None:
+    for line in range(1, 9):
+        sandbox.message(PAGE_A, ROBIN, f"Question {line} of 8")
     sandbox.message(PAGE_A, ROBIN, "Can you send me the size chart?")
     page = sign_in(browser, stack.settings.base_url, ANN)
+    # A short window: the chat scrolls, and the composer growing covers its newest message
+    # unless the chat follows.
+    page.set_viewport_size({"width": 1440, "height": 600})
     conversation(page, "Robin Moreau").click()
-    expect(page.get_by_test_id("chat")).to_contain_text("size chart")
+    chat = page.get_by_test_id("chat")
+    composer = page.get_by_test_id("composer")
+    newest = chat.get_by_test_id("message").filter(has_text="size chart")
+    expect(newest).to_be_in_viewport(ratio=1)
 
-    page.get_by_test_id("composer").locator("input[type=file]").set_input_files(
-        files=[{"name": "sizes.png", "mimeType": "image/png", "buffer": PNG}])
-    expect(page.get_by_test_id("composer")).to_contain_text("sizes.png")
+    # Files the API would refuse are named at once, before any upload.
+    composer.locator("input[type=file]").set_input_files(
+        files=[{"name": "empty.txt", "mimeType": "text/plain", "buffer": b""}])
+    expect(composer.get_by_role("alert")).to_have_text(
+        "“empty.txt” is empty (0 bytes): it cannot be sent.")
+    dropped = page.evaluate_handle("""() => {
+        const data = new DataTransfer();
+        const big = new Uint8Array(25 * 1024 * 1024 + 1);
+        data.items.add(new File([big], "catalog.mov", {type: "video/quicktime"}));
+        return data;
+    }""")
+    composer.dispatch_event("drop", {"dataTransfer": dropped})
+    expect(composer.get_by_role("alert")).to_have_text(
+        "“catalog.mov” is 25 MB: the most a file can be is 25 MB.")
+    expect(composer).not_to_contain_text("empty.txt")
+    composer.locator("input[type=file]").set_input_files(files=[
+        {"name": "sizes.png", "mimeType": "image/png", "buffer": PNG},
+        {"name": "sizes.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 sizes"}])
+    expect(composer).to_contain_text("sizes.png")
+    expect(newest).to_be_in_viewport(ratio=1)
     page.get_by_role("button", name="Send").click()
 
-    _wait_for(lambda: any(m["message"].get("attachment")
-                          for m in _messages_to(sandbox, ROBIN)))
-    (sent,) = _messages_to(sandbox, ROBIN)
-    assert sent["message"]["attachment"]["type"] == "image"
+    _wait_for(lambda: len(_messages_to(sandbox, ROBIN)) == 2)
+    sent = [m["message"]["attachment"]["type"] for m in _messages_to(sandbox, ROBIN)]
+    assert sorted(sent) == ["file", "image"]
     # The member sees what went: the upload, through a signed link to the bucket.
-    shown = page.get_by_test_id("chat").locator("[data-direction=out]").get_by_role(
-        "img", name="Image")
+    out = chat.locator("[data-direction=out]")
+    shown = out.get_by_role("img", name="Image")
     expect(shown).to_have_count(1)
     _wait_for(lambda: shown.evaluate("image => image.complete && image.naturalWidth > 0"))
+    # The file's name is readable on the blue bubble.
+    expect(out.get_by_role("link", name=re.compile("sizes.pdf"))).to_have_css(
+        "color", "rgb(255, 255, 255)")
     page.context.close()
 
 

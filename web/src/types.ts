@@ -59,6 +59,11 @@ export interface Attachment {
   payload?: unknown;
   // The link Facebook sent; `url` is the inbox's own copy once kept.
   original_url?: string | null;
+  // `pending`, `stored` or `failed` (with `media_error`, such as `host_not_allowed`).
+  media_status?: string | null;
+  media_error?: string | null;
+  content_type?: string | null;
+  size?: number | null;
 }
 
 export interface Message {

@@ -67,7 +67,9 @@ export function ChatWindow(props: {
   useEffect(followBottom, [messages.length, followBottom]);
 
   // Photos, cards and players take their height when they load, after the messages render:
-  // the content's growth is followed, not only the message count.
+  // the content's growth is followed, not only the message count. So is the chat's own
+  // height shrinking (the composer growing with an error line or attachment chips), which
+  // would otherwise hide the newest messages under it.
   const observer = useRef<ResizeObserver | null>(null);
   const content = useCallback((element: HTMLDivElement | null) => {
     observer.current?.disconnect();
@@ -77,6 +79,15 @@ export function ChatWindow(props: {
       observer.current.observe(element);
     }
   }, [followBottom]);
+  const shown = conversation !== null;
+  useEffect(() => {
+    // The viewport exists once the conversation is shown (its ref is set after the content's).
+    const element = viewport.current;
+    if (!element) return;
+    const watch = new ResizeObserver(followBottom);
+    watch.observe(element);
+    return () => watch.disconnect();
+  }, [shown, followBottom]);
 
   const changed = useCallback(() => {
     void load();

@@ -4,11 +4,50 @@ import {
 } from "@mantine/core";
 import { type DragEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
+import type { TFunction } from "i18next";
 import { type Api, ApiError } from "../api";
 import type { ConversationDetail, Product } from "../types";
 import { COMPOSER_ID } from "./Shortcuts";
 
 const HUMAN_AGENT = "HUMAN_AGENT";
+// The API's upload limit (MAX_UPLOAD_BYTES in shared/inbox/actions/outbound.py, Facebook's
+// attachment limit): a larger file is refused there, so it is refused here before the upload.
+export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+const MAX_FILES = 10;
+
+/** Why a file cannot be sent, before any upload: empty, or over the limit. */
+function fileProblem(file: File, t: TFunction): string | null {
+  if (file.size === 0) return t("composer.fileEmpty", { name: file.name });
+  if (file.size > MAX_UPLOAD_BYTES) {
+    return t("composer.fileTooLarge", { name: file.name, size: megabytes(file.size),
+      limit: megabytes(MAX_UPLOAD_BYTES) });
+  }
+  return null;
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0);
+}
+
+/** A refused upload, named by its file: the API's own wording says nothing of which one. */
+function uploadRefusal(file: File, caught: unknown,
+  t: TFunction): string {
+  let reason = t("errors.network");
+  if (caught instanceof ApiError) {
+    const detail = (caught.body.detail ?? []) as { loc?: unknown[] }[];
+    const field = caught.body.field ?? detail.find((d) => d.loc)?.loc?.slice(-1)[0];
+    if (field === "size") {
+      reason = t("composer.uploadTooLarge", { limit: megabytes(MAX_UPLOAD_BYTES) });
+    } else if (field === "content_type") {
+      reason = t("composer.uploadType");
+    } else if (caught.code === "upload_failed") {
+      reason = t("composer.uploadStorage", { status: caught.status });
+    } else {
+      reason = t(`composer.errors.${caught.code}`, { defaultValue: caught.message });
+    }
+  }
+  return t("composer.uploadRefused", { name: file.name, reason });
+}
 
 /** The reply box: text, attachments (picker or drop), catalog products, and the window's tag. */
 export function Composer(props: {
@@ -46,7 +85,14 @@ export function Composer(props: {
     setError(null);
     try {
       const attachments = [];
-      for (const file of files) attachments.push(await api.upload(file));
+      for (const file of files) {
+        try {
+          attachments.push(await api.upload(file));
+        } catch (caught) {
+          setError(uploadRefusal(file, caught, t));
+          return;
+        }
+      }
       await api.send(conversation.id, {
         text: text.trim() || undefined,
         attachments,
@@ -64,10 +110,18 @@ export function Composer(props: {
     }
   }
 
+  // Files that cannot go are named at once, not after an upload the API refuses.
+  function addFiles(picked: File[]) {
+    const problems = picked.map((f) => fileProblem(f, t)).filter((p) => p !== null);
+    setError(problems.length ? problems.join(" ") : null);
+    const good = picked.filter((f) => fileProblem(f, t) === null);
+    setFiles((old) => [...old, ...good].slice(0, MAX_FILES));
+  }
+
   function drop(event: DragEvent) {
     event.preventDefault();
     setDragging(false);
-    setFiles((old) => [...old, ...Array.from(event.dataTransfer.files)].slice(0, 10));
+    addFiles(Array.from(event.dataTransfer.files));
   }
 
   return (
@@ -115,7 +169,7 @@ export function Composer(props: {
       {error && <Text c="red" size="sm" role="alert" mt={4}>{error}</Text>}
       <Group justify="space-between" mt="xs">
         <Group gap="xs">
-          <FileButton multiple onChange={(picked) => setFiles((old) => [...old, ...picked])}>
+          <FileButton multiple onChange={addFiles}>
             {(p) => <Button {...p} size="xs" variant="default">{t("composer.attach")}</Button>}
           </FileButton>
           <Button size="xs" variant="default" onClick={() => setCatalogOpen(true)}>

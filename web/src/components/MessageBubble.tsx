@@ -30,7 +30,9 @@ export function MessageBubble(props: { message: Message; onRetry: (m: Message) =
               {message.text}
             </Text>
           )}
-          {message.attachments.map((a, i) => <AttachmentView key={i} attachment={a} />)}
+          {message.attachments.map((a, i) => (
+            <AttachmentView key={i} attachment={a} onDark={out && !failed} />
+          ))}
           {!message.text && message.attachments.length === 0 && (
             <Text size="sm" fs="italic">{t(`kinds.${message.type}`,
               { defaultValue: t("kinds.unsupported") })}</Text>
@@ -77,10 +79,27 @@ export function MessageBubble(props: { message: Message; onRetry: (m: Message) =
   );
 }
 
-export function AttachmentView({ attachment }: { attachment: Attachment }) {
+/** One attachment; `onDark` when it sits on an outbound (coloured) bubble. */
+export function AttachmentView(props: { attachment: Attachment; onDark?: boolean }) {
+  const { attachment, onDark } = props;
   const { t } = useTranslation();
   const payload = (attachment.payload ?? {}) as Record<string, unknown>;
   const url = attachment.url ?? undefined;
+  // Not copied (a refused host, too large...): its link is not one to open, so the member
+  // reads why instead of a broken picture, and the browser never asks for it.
+  if (attachment.media_status === "failed") {
+    const reason = attachment.media_error ?? "";
+    const known = reason.startsWith("http_") ? "http" : reason;
+    return (
+      <Text size="sm" fs="italic" data-testid="media-failed" data-reason={reason}>
+        {t("media.notKept", { kind: t(`kinds.${attachment.type}`,
+          { defaultValue: t("kinds.file") }) })}
+        {": "}
+        {t(`media.reasons.${known}`,
+          { status: reason.slice(5), defaultValue: t("media.reasons.other") })}
+      </Text>
+    );
+  }
   switch (attachment.type) {
     case "image":
       return <Image src={url} alt={attachment.title ?? t("kinds.image")} maw={260} radius="sm" />;
@@ -91,7 +110,9 @@ export function AttachmentView({ attachment }: { attachment: Attachment }) {
     case "video":
       return <video controls src={url} style={{ maxWidth: 280 }} aria-label={t("kinds.video")} />;
     case "file":
-      return <Anchor href={url} target="_blank" rel="noreferrer" size="sm">
+      // The theme's link colour is the outbound bubble's own: white there, underlined.
+      return <Anchor href={url} target="_blank" rel="noreferrer" size="sm"
+        c={onDark ? "white" : undefined} underline={onDark ? "always" : undefined}>
         📎 {attachment.title ?? fileName(attachment.original_url ?? url) ?? t("kinds.file")}
       </Anchor>;
     case "location": {

@@ -206,14 +206,34 @@ def test_owners_see_team_and_page_settings_and_agents_do_not(
 ) -> None:
     owner = sign_in(browser, stack.settings.base_url, OWNER)
     ann = sign_in(browser, stack.settings.base_url, ANN)
+    # An inline icon: no request for /favicon.ico, which nothing serves.
+    expect(owner.locator("link[rel=icon]")).to_have_count(1)
+    # The team changes after the owner signed in: the settings show it as it is now.
+    base = stack.settings.base_url
+    headers = {"Authorization": f"Bearer {_owner_token(stack)}"}
+    members = requests.get(f"{base}/api/members", headers=headers, timeout=10).json()["items"]
+    (ann_member,) = [m for m in members if m["email"] == ANN[0]]
+    limit = ann_member["reception_limit"]
+    changed = requests.patch(f"{base}/api/members/{ann_member['id']}", headers=headers,
+                             timeout=10, json={"reception_limit": limit + 1})
+    assert changed.status_code == 200, changed.text
 
     owner.get_by_role("button", name="Settings").click()
     team = owner.get_by_test_id("team-table")
     expect(team).to_contain_text("ann@example.com")
     expect(team).to_contain_text("ben@example.com")
+    expect(owner.get_by_label("Reception limit of Ann")).to_have_value(str(limit + 1))
+    ann_row = team.get_by_test_id("member-row").filter(has_text=ANN[0])
+    expect(ann_row.get_by_test_id("open-count")).to_have_text(str(ann_member["open_count"]))
     screenshot(owner, "settings")
+    requests.patch(f"{base}/api/members/{ann_member['id']}", headers=headers, timeout=10,
+                   json={"reception_limit": limit})
     owner.get_by_role("tab", name="Pages").click()
-    expect(owner.get_by_role("tabpanel", name="Pages")).to_contain_text("Demo Shop 2")
+    pages_tab = owner.get_by_role("tabpanel", name="Pages")
+    expect(pages_tab).to_contain_text("Demo Shop 2")
+    # The switch says what it does: the FAQ bot itself is not built.
+    expect(pages_tab.get_by_label(re.compile("Start new conversations with the bot")).first
+           ).to_be_attached()
 
     expect(ann.get_by_test_id("me")).to_contain_text("Agent")
     expect(ann.get_by_role("button", name="Settings")).to_have_count(0)
@@ -276,7 +296,9 @@ def test_a_refused_send_is_marked_and_retried_and_a_photo_is_shown(
     # A link on a host the media function refuses: not kept, and said so.
     sandbox.image(PAGE_A, PHONE_ONLY, "https://media.example.invalid/photo.jpg")
     page = sign_in(browser, stack.settings.base_url, ANN)
-    # The newest conversation; the person's name is hidden by their privacy settings.
+    # The newest conversation; the person's name is hidden by their privacy settings. Its
+    # last message is a picture, previewed by its kind in the member's language.
+    expect(page.get_by_test_id("conversation-item").first).to_contain_text("[Image]")
     page.get_by_test_id("conversation-item").first.click()
     expect(page.get_by_test_id("chat")).to_contain_text("Can I change my order?")
     chat = page.get_by_test_id("chat")
@@ -372,8 +394,9 @@ def test_an_agent_picks_up_a_conversation_and_closes_it_with_a_tag(
 
     expect(info).to_contain_text("Closed")
     expect(info).to_contain_text("invoice")
-    timeline = page.get_by_text("Picked up")
-    expect(timeline).to_be_visible()
+    entries = page.get_by_test_id("timeline-entry")
+    expect(entries.filter(has_text="Picked up by Ann")).to_be_visible()
+    expect(entries.filter(has_text="Ann → Ann")).to_have_count(0)
     page.context.close()
 
 
@@ -454,6 +477,9 @@ def _owner_token(stack: Any) -> str:
                          json={"email": OWNER[0], "password": OWNER[1]}).json()["id_token"]
 
 
+LONG_WORD = "https://shop.example.com/orders/" + "0123456789" * 8
+
+
 def test_an_agent_edits_the_contact_and_finds_them_by_tag_and_phone(
     stack: Any, browser: Any, sandbox: Sandbox
 ) -> None:
@@ -468,14 +494,18 @@ def test_an_agent_edits_the_contact_and_finds_them_by_tag_and_phone(
     tags = panel.get_by_label("Tags")
     tags.fill("refund")
     tags.press("Enter")
-    panel.get_by_label("Notes").fill("Calls after 6 pm only.")
+    panel.get_by_label("Notes").fill(f"Calls after 6 pm only. {LONG_WORD}")
     panel.get_by_role("button", name="Save").click()
 
     expect(panel).not_to_have_attribute("data-editing", "true")
     expect(panel.get_by_test_id("contact-email")).to_contain_text("wei@example.com")
     expect(panel.get_by_test_id("contact-phone")).to_contain_text("+351 912 000 111")
     expect(panel.get_by_test_id("contact-tags")).to_have_text("refund")
-    expect(panel.get_by_test_id("contact-notes")).to_have_text("Calls after 6 pm only.")
+    notes = panel.get_by_test_id("contact-notes")
+    expect(notes).to_have_text(f"Calls after 6 pm only. {LONG_WORD}")
+    # A long word without spaces wraps inside the panel.
+    assert notes.evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert panel.evaluate("e => e.scrollWidth <= e.clientWidth")
 
     items = page.get_by_test_id("conversation-item")
     page.get_by_label("Contact tag").fill("refund")
@@ -556,6 +586,17 @@ def test_a_dropped_file_and_a_catalog_product_reach_messenger(
     page.context.close()
 
 
+def _expire_page_token(stack: Any, page_id: str) -> None:
+    """Facebook expires the page's token, and the inbox has met the refusal (as a reply or
+    profile look-up would): the page is flagged."""
+    from inbox.models import PAGES_PK, Page
+
+    answer = requests.post(f"{stack.settings.base_url}/_sandbox/tokens/expire", timeout=10,
+                           json={"page_id": page_id})
+    assert answer.json()["expired"] >= 1
+    Page.get(PAGES_PK, page_id).update(actions=[Page.reconnect_needed.set(True)])
+
+
 def test_owners_manage_members_page_routing_and_api_keys(stack: Any, browser: Any) -> None:
     owner = sign_in(browser, stack.settings.base_url, OWNER)
     owner.on("dialog", lambda dialog: dialog.accept())
@@ -583,6 +624,25 @@ def test_owners_manage_members_page_routing_and_api_keys(stack: Any, browser: An
     page_a.get_by_role("button", name="Save").click()
     expect(page_a.get_by_role("status")).to_have_text("Saved.")
 
+    # Facebook stops accepting page B's token; a new one pasted here reconnects it.
+    page_b = owner.get_by_test_id("page-settings").and_(
+        owner.locator(f"[data-page-id='{PAGE_B}']"))
+    _expire_page_token(stack, PAGE_B)
+    owner.keyboard.press("Escape")
+    owner.get_by_role("button", name="Settings").click()
+    owner.get_by_role("tab", name="Pages").click()
+    expect(page_b).to_contain_text("Reconnect needed")
+    page_b.get_by_label("New page access token").fill("EAANOTATOKEN")
+    page_b.get_by_role("button", name="Reconnect").click()
+    expect(owner.get_by_text("Facebook does not accept this access token for a page.")
+           ).to_be_visible()
+    fresh = requests.post(f"{stack.settings.base_url}/_sandbox/pages/{PAGE_B}/tokens",
+                          timeout=10).json()["access_token"]
+    page_b.get_by_label("New page access token").fill(fresh)
+    page_b.get_by_role("button", name="Reconnect").click()
+    expect(page_b).not_to_contain_text("Reconnect needed")
+    expect(page_b.get_by_test_id("reconnect")).to_have_count(0)
+
     owner.get_by_role("tab", name="API keys").click()
     owner.get_by_label("Key name").fill("Order sync")
     owner.get_by_role("button", name="Create key").click()
@@ -600,6 +660,7 @@ def test_owners_manage_members_page_routing_and_api_keys(stack: Any, browser: An
     (saved,) = [p for p in pages if p["id"] == PAGE_A]
     assert saved["unanswered_timeout_seconds"] == 900
     assert "human" in saved["handover_words"]
+    assert not [p for p in pages if p["reconnect_needed"]]
     owner.context.close()
 
 

@@ -215,6 +215,11 @@ export class Api {
     return this.call<Paged<Page>>("GET", "/api/pages");
   }
 
+  /** Connects a page from its access token, or reconnects one whose token Facebook refused. */
+  connectPage(accessToken: string) {
+    return this.call<Page>("POST", "/api/pages", { access_token: accessToken });
+  }
+
   updatePage(id: string, change: Partial<Page>) {
     return this.call<Page>("PATCH", `/api/pages/${enc(id)}`, change as Json);
   }

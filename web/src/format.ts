@@ -8,3 +8,12 @@ export function time(iso: string | null | undefined): string {
     ? { hour: "2-digit", minute: "2-digit" }
     : { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }).format(at);
 }
+
+/** A conversation's preview in the member's language: the API marks a message without text
+ * by its kind in brackets ("[image]"), which is translated here; text is shown as written. */
+export function preview(text: string | null | undefined): string {
+  if (!text) return "";
+  const kind = /^\[([a-z_]+)\]$/.exec(text)?.[1];
+  if (!kind) return text;
+  return `[${i18n.t(`kinds.${kind}`, { defaultValue: kind })}]`;
+}

@@ -82,11 +82,11 @@ export function ContactCard(props: {
           <Button size="compact-xs" variant="subtle" onClick={edit}>{t("contact.edit")}</Button>
         )}
       </Group>
-      <Text size="sm" data-testid="contact-email">
+      <Text size="sm" data-testid="contact-email" style={{ overflowWrap: "anywhere" }}>
         <Text span c="dimmed" size="xs">{t("contact.email")}: </Text>
         {contact?.email || <Text span c="dimmed" size="xs">{t("contact.none")}</Text>}
       </Text>
-      <Text size="sm" data-testid="contact-phone">
+      <Text size="sm" data-testid="contact-phone" style={{ overflowWrap: "anywhere" }}>
         <Text span c="dimmed" size="xs">{t("contact.phone")}: </Text>
         {contact?.phone || <Text span c="dimmed" size="xs">{t("contact.none")}</Text>}
       </Text>
@@ -97,7 +97,7 @@ export function ContactCard(props: {
       )}
       {contact?.notes && (
         <Text size="sm" c="dimmed" data-testid="contact-notes"
-          style={{ whiteSpace: "pre-wrap" }}>{contact.notes}</Text>
+          style={{ whiteSpace: "pre-wrap", overflowWrap: "anywhere" }}>{contact.notes}</Text>
       )}
     </Stack>
   );

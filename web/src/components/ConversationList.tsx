@@ -5,7 +5,7 @@ import {
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { ConversationQuery } from "../api";
-import { time } from "../format";
+import { preview, time } from "../format";
 import type { Conversation, Member, Page } from "../types";
 import { SEARCH_ID } from "./Shortcuts";
 
@@ -117,7 +117,7 @@ export function ConversationList(props: {
                   </Group>
                   <Text size="xs" c="dimmed" truncate>
                     {c.last_message_direction === "out" ? `${t("list.you")}: ` : ""}
-                    {c.last_message_preview ?? ""}
+                    {preview(c.last_message_preview)}
                   </Text>
                   <Group gap={4} mt={2}>
                     <Badge size="xs" variant="light"

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { Api, ConversationQuery } from "../api";
 import i18n, { setLanguage } from "../i18n";
+import { preview } from "../format";
 import { chime, desktopNotify, readNotifyOptions } from "../notify";
 import { Realtime } from "../realtime";
 import type { Conversation, Frame, Member, Page } from "../types";
@@ -13,6 +14,9 @@ import { SettingsModal } from "./Settings";
 import { COMPOSER_ID, SEARCH_ID, ShortcutsModal } from "./Shortcuts";
 
 const POLL_MS = 5000;
+// Events that change who holds a conversation, so members' open counts.
+const ROUTING_EVENTS = new Set(["conversation.assigned", "conversation.transferred",
+  "conversation.closed", "conversation.reopened", "conversation.handed_over"]);
 
 export function Inbox(props: { api: Api; token: string; wsUrl: string; onSignOut: () => void }) {
   const { api, token, wsUrl, onSignOut } = props;
@@ -75,10 +79,26 @@ export function Inbox(props: { api: Api; token: string; wsUrl: string; onSignOut
     void api.members().then((a) => setMembers(a.items)).catch(() => {});
   }, [api]);
 
+  // Members' open counts and statuses move with routing; pages with their connection. Read
+  // again after such events (a burst makes one request), not only at sign-in.
+  const teamTimer = useRef<number | undefined>(undefined);
+  const scheduleTeam = useCallback((frame: Frame) => {
+    const pagesToo = frame.event.startsWith("page.");
+    if (!pagesToo && !frame.event.startsWith("member.") && !ROUTING_EVENTS.has(frame.event)) {
+      return;
+    }
+    window.clearTimeout(teamTimer.current);
+    teamTimer.current = window.setTimeout(() => {
+      void api.members().then((a) => setMembers(a.items)).catch(() => {});
+      if (pagesToo) void api.pages().then((a) => setPages(a.items)).catch(() => {});
+    }, 500);
+  }, [api]);
+
   useEffect(() => {
     const realtime = new Realtime(wsUrl, token, {
       onFrame: (frame: Frame) => {
         scheduleList();
+        scheduleTeam(frame);
         // A contact's change has no conversation id: the open chat refetches its contact.
         if (frame.event.startsWith("contact.")
           || (frame.conversation_id && frame.conversation_id === selectedRef.current)) {
@@ -93,7 +113,7 @@ export function Inbox(props: { api: Api; token: string; wsUrl: string; onSignOut
     });
     realtime.start();
     return () => realtime.stop();
-  }, [wsUrl, token, scheduleList]);
+  }, [wsUrl, token, scheduleList, scheduleTeam]);
 
   useEffect(() => {
     // Without the live connection the inbox still moves, only slower.
@@ -203,6 +223,6 @@ function notifyNew(
   if (options.sound) chime();
   if (options.desktop) {
     const who = fresh[0].contact_name ?? t("list.unknownContact");
-    desktopNotify(t("notify.title", { name: who }), fresh[0].last_message_preview ?? "");
+    desktopNotify(t("notify.title", { name: who }), preview(fresh[0].last_message_preview));
   }
 }

@@ -93,17 +93,27 @@ export function InfoPanel(props: {
         </Stack>
         <Divider my="sm" label={t("info.timeline")} labelPosition="left" />
         <Timeline bulletSize={12} lineWidth={2}>
-          {timeline.map((entry) => (
-            <Timeline.Item key={entry.id} title={t(`timeline.${entry.kind}`, { defaultValue: entry.kind })}>
+          {timeline.map((entry) => {
+            const what = t(`timeline.${entry.kind}`, { defaultValue: entry.kind });
+            const actor = name.get(entry.actor) ?? (entry.actor === "system"
+              ? t("timeline.system") : entry.actor);
+            const target = entry.to_member_id;
+            // A member acting for themselves (picking up, reopening, closing): "Picked up by
+            // Ann", not "Ann → Ann". The system and hand-overs keep "who → whom".
+            const byMember = entry.actor !== "system" && (!target || target === entry.actor);
+            return (
+            <Timeline.Item key={entry.id} data-testid="timeline-entry"
+              title={byMember ? t("timeline.by", { what, name: actor }) : what}>
               <Text size="xs" c="dimmed">
-                {time(entry.at)} · {name.get(entry.actor) ?? (entry.actor === "system"
-                  ? t("timeline.system") : entry.actor)}
-                {entry.to_member_id ? ` → ${name.get(entry.to_member_id) ?? entry.to_member_id}` : ""}
+                {time(entry.at)}
+                {!byMember && ` · ${actor}`}
+                {!byMember && target ? ` → ${name.get(target) ?? target}` : ""}
               </Text>
               {entry.tags.length > 0 && <Text size="xs">{entry.tags.join(", ")}</Text>}
               {entry.note && <Text size="xs">{entry.note}</Text>}
             </Timeline.Item>
-          ))}
+            );
+          })}
         </Timeline>
       </ScrollArea>
       <CloseDialog opened={closing} onClose={() => setClosing(false)}

@@ -1,6 +1,6 @@
 import {
-  Alert, Badge, Button, Code, Group, Modal, MultiSelect, NumberInput, Paper, Select, Stack,
-  Switch, Table, Tabs, TagsInput, Text, TextInput,
+  Alert, Badge, Button, Code, Group, Modal, MultiSelect, NumberInput, Paper, PasswordInput,
+  Select, Stack, Switch, Table, Tabs, TagsInput, Text, TextInput,
 } from "@mantine/core";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -21,8 +21,17 @@ export function SettingsModal(props: {
   onPages: (pages: Page[]) => void;
   onMembers: (members: Member[]) => void;
 }) {
+  const { api, opened, onMembers, onPages } = props;
   const { t } = useTranslation();
   const [error, setError] = useState<string | null>(null);
+
+  // Loaded at sign-in, the team's open counts and statuses and the pages' connection have
+  // moved since: read again each time the settings open.
+  useEffect(() => {
+    if (!opened) return;
+    void api.members().then((a) => onMembers(a.items)).catch(() => {});
+    void api.pages().then((a) => onPages(a.items)).catch(() => {});
+  }, [opened, api, onMembers, onPages]);
 
   // Every tab reports the API's refusal the same way, in the member's language where known.
   async function attempt(run: () => Promise<unknown>): Promise<boolean> {
@@ -158,7 +167,7 @@ function TeamTab(props: {
                     </Badge>
                   ) : <Badge color="gray">{t("settings.deactivated")}</Badge>}
                 </Table.Td>
-                <Table.Td>{m.open_count}</Table.Td>
+                <Table.Td data-testid="open-count">{m.open_count}</Table.Td>
                 <Table.Td>
                   {!locked && (
                     <Button size="compact-xs" variant="subtle" color="red"
@@ -258,6 +267,7 @@ function PageSettings(props: {
         </div>
         {page.reconnect_needed && <Badge color="red">{t("settings.reconnect")}</Badge>}
       </Group>
+      {page.reconnect_needed && <ReconnectForm {...props} />}
       <Group gap="xl" mb="xs">
         <Switch label={t("settings.autoAssign")} checked={page.auto_assign ?? true}
           onChange={(e) => void update({ auto_assign: e.currentTarget.checked })} />
@@ -273,6 +283,44 @@ function PageSettings(props: {
       </Group>
       {saved && <Text size="xs" c="green" mt={4} role="status">{t("settings.saved")}</Text>}
     </Paper>
+  );
+}
+
+/** Facebook refused the page's token: a new one (pasted from Meta's tools) reconnects it. */
+function ReconnectForm(props: {
+  api: Api;
+  page: Page;
+  pages: Page[];
+  onPages: (pages: Page[]) => void;
+  attempt: Attempt;
+}) {
+  const { api, onPages, attempt } = props;
+  const { t } = useTranslation();
+  const [token, setToken] = useState("");
+  const [busy, setBusy] = useState(false);
+
+  async function reconnect() {
+    setBusy(true);
+    // The token names its page (maybe another one): the whole list is read again.
+    const done = await attempt(() => api.connectPage(token.trim()));
+    if (done) {
+      setToken("");
+      await attempt(async () => onPages((await api.pages()).items));
+    }
+    setBusy(false);
+  }
+
+  return (
+    <Alert color="red" variant="light" mb="xs" data-testid="reconnect"
+      title={t("settings.reconnectTitle")}>
+      <Text size="sm" mb="xs">{t("settings.reconnectHint")}</Text>
+      <Group align="flex-end" gap="sm">
+        <PasswordInput label={t("settings.pageToken")} style={{ flex: 1 }} value={token}
+          autoComplete="off" onChange={(e) => setToken(e.currentTarget.value)} />
+        <Button color="red" loading={busy} disabled={!token.trim()}
+          onClick={() => void reconnect()}>{t("settings.reconnectButton")}</Button>
+      </Group>
+    </Alert>
   );
 }
 

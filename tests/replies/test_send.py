@@ -91,6 +91,7 @@ def test_each_media_kind_goes_by_a_short_lived_url_of_the_upload(api, personas, 
         assert upload.body["fields"]["Content-Type"] == content_type
         media_url = upload.body["media_url"]
         assert media_url.startswith(f"s3://{stack['MEDIA_BUCKET']}/uploads/")
+        put_upload(stack, media_url, content_type)
 
         answer = reply(api, personas["agent"], {"attachments": [{"type": kind,
                                                                  "url": media_url}]})
@@ -116,6 +117,50 @@ def test_each_media_kind_goes_by_a_short_lived_url_of_the_upload(api, personas, 
                          "original_url": media_url, "media_status": None,
                          "media_error": None, "content_type": None, "size": None}
     assert len(facebook.calls) == 4
+
+
+def put_upload(stack: Any, media_url: str, content_type: str) -> None:
+    """What the browser does with the pre-signed POST: the file lands in the bucket."""
+    import boto3
+
+    boto3.client("s3", region_name="us-east-1").put_object(
+        Bucket=stack["MEDIA_BUCKET"], Key=media_url.split("/", 3)[3], Body=b"x" * 1000,
+        ContentType=content_type)
+
+
+def _upload_slot(api: Any, personas: Any, content_type: str) -> str:
+    answer = api("POST", "/api/uploads", token=personas["agent"].token,
+                 body={"content_type": content_type, "filename": "photo.png", "size": 1000})
+    return str(answer.body["media_url"])
+
+
+def test_a_reply_naming_an_upload_that_never_arrived_is_refused_before_facebook(
+        api, personas, facebook, conversation, stack):
+    media_url = _upload_slot(api, personas, "image/png")
+
+    answer = reply(api, personas["agent"], {"attachments": [{"type": "image",
+                                                             "url": media_url}]})
+
+    assert (answer.status, answer.body["code"]) == (422, "invalid_input")
+    assert answer.body["field"] == "attachments[0].url"
+    assert facebook.calls == []
+
+
+def test_an_upload_sent_as_another_kind_is_refused_with_its_type(
+        api, personas, facebook, conversation, stack):
+    media_url = _upload_slot(api, personas, "image/png")
+    put_upload(stack, media_url, "image/png")
+
+    answer = reply(api, personas["agent"], {"attachments": [{"type": "video",
+                                                             "url": media_url}]})
+
+    assert (answer.status, answer.body["code"]) == (422, "invalid_input")
+    assert (answer.body["field"], answer.body["content_type"]) == (
+        "attachments[0].type", "image/png")
+    assert facebook.calls == []
+    # Any upload may go as a plain file.
+    assert reply(api, personas["agent"], {"attachments": [{"type": "file",
+                                                           "url": media_url}]}).status == 201
 
 
 def test_text_with_two_attachments_is_three_messages_in_order(api, personas, facebook,

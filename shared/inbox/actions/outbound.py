@@ -23,6 +23,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 
 from inbox import access, event_names
@@ -434,10 +435,30 @@ def _media_attachment(item: AttachmentRequest, index: int) -> Attachment:
     if item.type not in MEDIA_TYPES:
         raise InvalidInput("unknown attachment type", field=f"{field_name}.type",
                            allowed=list(MEDIA_TYPES))
-    if media_key(item.url) is None and not item.url.startswith("https://"):
+    key = media_key(item.url)
+    if key is None and not item.url.startswith("https://"):
         raise InvalidInput("an attachment URL is an uploaded file's media_url or an https URL",
                            field=f"{field_name}.url")
+    if key is not None:
+        _check_upload(key, item.type, field_name)
     return Attachment(type=item.type, url=item.url)
+
+
+def _check_upload(key: str, kind: str, field_name: str) -> None:
+    """The uploaded file is in the bucket, and a picture is not sent as a video: refused
+    here, by name, rather than by Facebook later with a vague fetch error."""
+    try:
+        head = s3_client().head_object(Bucket=settings_module.settings.media_bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise InvalidInput("the file was not uploaded: post it to the upload_url first",
+                               field=f"{field_name}.url") from None
+        raise
+    content_type = str(head.get("ContentType") or "")
+    if kind != "file" and not content_type.startswith(f"{kind}/"):
+        raise InvalidInput(f"the file is {content_type or 'of no known type'}, not {kind}; "
+                           "send it as a file", field=f"{field_name}.type",
+                           content_type=content_type)
 
 
 def _quick_replies(items: tuple[QuickReplyRequest, ...]) -> list[dict[str, Any]]:

@@ -670,6 +670,9 @@ SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "facebook" / "webhook
 REPLAYED = ["01", "02", "03", "05", "06", "07", "08", "09", "10", "12", "13", "14", "15", "16",
             "17", "19", "20", "22", "31", "32", "33", "35", "37"]
 _FACEBOOK_MEDIA = re.compile(rb"https:\\/\\/[a-z.]+\.example\.invalid\\/[^\"]+?\.(?:jpg|png)[^\"]*")
+# Voice, video and file links: served by the sandbox as Facebook's CDN serves them (their hosts
+# are refused by the media function, whose "not kept" note would stand in for the players).
+_FACEBOOK_FILES = re.compile(rb"https:\\/\\/[a-z.]+\.example\.invalid\\/(?=[^\"]+?\.(?:mp4|pdf))")
 
 
 def _replay_samples(stack: Any) -> None:
@@ -681,6 +684,7 @@ def _replay_samples(stack: Any) -> None:
     for number in REPLAYED:
         (path,) = SAMPLES.glob(f"{number}-*.json")
         raw = _FACEBOOK_MEDIA.sub(avatar, path.read_bytes())
+        raw = _FACEBOOK_FILES.sub(f"{stack.settings.base_url}/_sandbox/media/".encode(), raw)
         answer = requests.post(f"{stack.settings.base_url}/webhooks/facebook", data=raw,
                                timeout=20, headers={"Content-Type": "application/json",
                                                     **sign(stack.settings.app_secret, raw)})

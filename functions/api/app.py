@@ -19,7 +19,10 @@ from aws_lambda_powertools.event_handler import (
     Response,
     content_types,
 )
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -56,7 +59,16 @@ from routes import members as member_routes  # noqa: E402
 from routes import pages as page_routes  # noqa: E402
 from routes import privacy as privacy_routes  # noqa: E402
 from routes import replies as reply_routes  # noqa: E402
-from routes.common import BEARER, RequestBody, bind_member, current_member  # noqa: E402
+from routes.common import (  # noqa: E402
+    BEARER,
+    BODY,
+    GRAPH,
+    PROTECTED,
+    RequestBody,
+    answers,
+    bind_member,
+    current_member,
+)
 
 logger = Logger()
 
@@ -110,6 +122,14 @@ def handle_invalid_request(error: RequestValidationError) -> Response:
     return Response(status_code=422, content_type=content_types.APPLICATION_JSON,
                     body={"code": "invalid_input", "message": "the request does not match the "
                           "API document", "detail": detail})
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def handle_unsupported_media_type(_: RequestUnsupportedContentType) -> Response:
+    # Powertools' own answer is `{statusCode, detail}`: every error here is `{code, message}`.
+    return Response(status_code=415, content_type=content_types.APPLICATION_JSON,
+                    body={"code": "unsupported_media_type",
+                          "message": "send the body as application/json"})
 
 
 @app.exception_handler(UnicodeDecodeError)
@@ -190,7 +210,8 @@ def openapi_document() -> Response[str]:
 
 @app.post(LOGIN_PATH, summary="Sign in with email and password", tags=["auth"],
           description="An invited member's first sign-in answers 403 `password_change_required` "
-                      "with a `session`: send it to /api/auth/new-password with a new password.")
+                      "with a `session`: send it to /api/auth/new-password with a new password.",
+          responses=answers(401, 403, 422, *BODY))
 def login(body: Annotated[LoginRequest, Body()]) -> LoginResponse:
     tokens = auth.sign_in(body.email, body.password)
     return LoginResponse(**tokens.__dict__)
@@ -198,20 +219,22 @@ def login(body: Annotated[LoginRequest, Body()]) -> LoginResponse:
 
 @app.post(REFRESH_PATH, summary="Fresh tokens for a refresh token", tags=["auth"],
           description="The ID and access tokens last an hour; the refresh token (30 days) gets "
-                      "new ones without the password. 401 `refresh_token_invalid`: sign in.")
+                      "new ones without the password. 401 `refresh_token_invalid`: sign in.",
+          responses=answers(401, 422, *BODY))
 def refresh_tokens(body: Annotated[RefreshRequest, Body()]) -> LoginResponse:
     tokens = auth.refresh(body.refresh_token)
     return LoginResponse(**tokens.__dict__)
 
 
-@app.post(NEW_PASSWORD_PATH, summary="Set a new password at first sign-in", tags=["auth"])
+@app.post(NEW_PASSWORD_PATH, summary="Set a new password at first sign-in", tags=["auth"],
+          responses=answers(401, 403, 422, *BODY))
 def new_password(body: Annotated[NewPasswordRequest, Body()]) -> LoginResponse:
     tokens = auth.set_new_password(body.email, body.session, body.new_password)
     return LoginResponse(**tokens.__dict__)
 
 
 @app.get("/api/conversations", summary="List conversations, newest activity first",
-         tags=["conversations"], security=_BEARER)
+         tags=["conversations"], security=_BEARER, responses=answers(*PROTECTED))
 def list_conversations(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -239,7 +262,7 @@ def list_conversations(
 
 
 @app.get("/api/conversations/<conversation_id>", summary="One conversation",
-         tags=["conversations"], security=_BEARER)
+         tags=["conversations"], security=_BEARER, responses=answers(*PROTECTED))
 def get_conversation(
     conversation_id: Annotated[str, Path(max_length=128)],
 ) -> ConversationDetail:
@@ -248,7 +271,7 @@ def get_conversation(
 
 @app.get("/api/conversations/<conversation_id>/messages",
          summary="A conversation's messages, newest first", tags=["conversations"],
-         security=_BEARER)
+         security=_BEARER, responses=answers(*PROTECTED))
 def list_messages(
     conversation_id: Annotated[str, Path(max_length=128)],
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
@@ -259,18 +282,19 @@ def list_messages(
 
 
 @app.get("/api/contacts/<contact_id>", summary="One contact", tags=["contacts"],
-         security=_BEARER)
+         security=_BEARER, responses=answers(*PROTECTED))
 def get_contact(contact_id: Annotated[str, Path(max_length=128)]) -> ContactOut:
     return contacts.contact_detail(current_member(), contact_id)
 
 
-@app.get("/api/pages", summary="The connected pages", tags=["pages"], security=_BEARER)
+@app.get("/api/pages", summary="The connected pages", tags=["pages"], security=_BEARER,
+         responses=answers(*PROTECTED))
 def list_pages() -> PageList:
     return pages.list_pages(current_member())
 
 
 @app.post("/api/pages", summary="Connect a page from its access token (owner, admin)",
-          tags=["pages"], security=_BEARER)
+          tags=["pages"], security=_BEARER, responses=answers(*PROTECTED, *BODY, *GRAPH))
 def connect_page(body: Annotated[ConnectPageRequest, Body()]) -> PageOut:
     page = page_actions.connect_page(access_token=body.access_token, member=current_member(),
                                      graph=graph_client())
@@ -278,7 +302,8 @@ def connect_page(body: Annotated[ConnectPageRequest, Body()]) -> PageOut:
 
 
 @app.delete("/api/pages/<page_id>", summary="Disconnect a page (owner, admin)",
-            tags=["pages"], security=_BEARER)
+            tags=["pages"], security=_BEARER,
+            responses=answers(*PROTECTED, status=204, description="Done; no body"))
 def disconnect_page(page_id: Annotated[str, Path(max_length=64)]) -> Response[None]:
     page_actions.disconnect_page(page_id=page_id, member=current_member(),
                                  graph=graph_client())

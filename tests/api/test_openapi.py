@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 PUBLIC = {"/api/auth/login", "/api/auth/new-password", "/api/auth/refresh"}
 ROUTES = {
@@ -70,7 +73,7 @@ def test_cors_headers_are_on_errors_too(api):
 
 
 def test_a_request_off_the_document_is_answered_as_the_document_says(api):
-    # The document's 422 (HTTPValidationError) requires loc, msg and type on each error.
+    # The document's Error requires code and message; each `detail` entry loc, msg and type.
     answer = api("POST", "/api/auth/login", body={"email": "a@b.example", "password": 5})
 
     assert answer.status == 422
@@ -78,6 +81,75 @@ def test_a_request_off_the_document_is_answered_as_the_document_says(api):
     (error,) = answer.body["detail"]
     assert (error["loc"], error["type"]) == (["body", "password"], "string_type")
     assert error["msg"]
+
+
+def test_a_body_that_is_not_json_by_its_content_type_is_refused_like_other_errors(api):
+    from functions.api.app import handler
+    from tests.api.conftest import _lambda_context, http_event
+
+    event = http_event("POST", "/api/auth/login", body={"email": "a@b.example", "password": "x"})
+    event["headers"]["content-type"] = "text/plain"
+
+    answer = handler(event, _lambda_context())
+
+    assert answer["statusCode"] == 415
+    assert json.loads(answer["body"]) == {"code": "unsupported_media_type",
+                                          "message": "send the body as application/json"}
+
+
+NO_CONTENT = {
+    ("post", "/api/conversations/{conversation_id}/typing"),
+    ("post", "/api/conversations/{conversation_id}/seen"),
+    ("post", "/api/conversations/{conversation_id}/read"),
+    ("delete", "/api/pages/{page_id}"),
+    ("delete", "/api/catalog/products/{product_id}"),
+}
+
+
+def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield method, path, operation
+
+
+def test_routes_answering_no_content_are_documented_as_204_without_a_body(api):
+    document = api("GET", "/api/openapi.json").body
+    found = {(m, p): o["responses"] for m, p, o in _operations(document) if (m, p) in NO_CONTENT}
+
+    assert set(found) == NO_CONTENT
+    for route, responses in found.items():
+        assert "200" not in responses, route
+        assert not responses["204"].get("content"), route
+
+
+def test_created_answers_are_documented_with_their_shape(api):
+    paths = api("GET", "/api/openapi.json").body["paths"]
+
+    reply = paths["/api/conversations/{conversation_id}/messages"]["post"]["responses"]
+    product = paths["/api/catalog/products"]["post"]["responses"]
+
+    assert reply["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ReplyList"}
+    assert product["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ProductOut"}
+    assert "200" not in reply and "200" not in product
+
+
+def test_every_route_documents_its_errors_with_the_one_error_body(api):
+    document = api("GET", "/api/openapi.json").body
+    error = {"$ref": "#/components/schemas/Error"}
+
+    assert set(document["components"]["schemas"]["Error"]["required"]) == {"code", "message"}
+    for method, path, operation in _operations(document):
+        statuses = {int(s) for s in operation["responses"]}
+        expected = {401, 422} if path in PUBLIC else {401, 403, 404, 409, 422}
+        if "requestBody" in operation:
+            expected |= {400, 415}
+        assert expected <= statuses, (method, path)
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                assert response["content"]["application/json"]["schema"] == error, (
+                    method, path, status)
 
 
 def test_a_body_that_is_not_utf8_is_a_client_error(api):

@@ -84,9 +84,13 @@ def exercise_every_operation(schema: Any, known: dict[str, list[str]],
     from schemathesis.specs.openapi.checks import (
         content_type_conformance,
         response_schema_conformance,
+        status_code_conformance,
     )
 
-    checks = [not_a_server_error, response_schema_conformance, content_type_conformance]
+    # An answer whose status the document does not list fails too: a client written from the
+    # document must be able to expect every answer it can get.
+    checks = [not_a_server_error, status_code_conformance, response_schema_conformance,
+              content_type_conformance]
     failures: list[str] = []
     sent: dict[str, int] = {}
 

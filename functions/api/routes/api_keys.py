@@ -11,7 +11,7 @@ from inbox.queries import team as team_queries
 from inbox.queries.schemas import ApiKeyCreated, ApiKeyList, ApiKeyOut
 from pydantic import Field
 
-from routes.common import BEARER, RequestBody, current_member
+from routes.common import BEARER, BODY, PROTECTED, RequestBody, answers, current_member
 
 router = Router()
 
@@ -24,13 +24,14 @@ class CreateApiKeyRequest(RequestBody):
 
 
 @router.get("/api/api-keys", summary="The brand's API keys (owner, admin)", tags=["team"],
-            security=BEARER)
+            security=BEARER, responses=answers(*PROTECTED))
 def list_keys() -> ApiKeyList:
     return team_queries.list_api_keys(current_member())
 
 
 @router.post("/api/api-keys", summary="Create an API key; the key is shown in this answer "
-             "only (owner, admin)", tags=["team"], security=BEARER)
+             "only (owner, admin)", tags=["team"], security=BEARER,
+             responses=answers(*PROTECTED, *BODY))
 def create_key(body: Annotated[CreateApiKeyRequest, Body()]) -> ApiKeyCreated:
     created = api_keys.check_create_api_key(
         current_member(), name=body.name, role=body.role,
@@ -40,7 +41,7 @@ def create_key(body: Annotated[CreateApiKeyRequest, Body()]) -> ApiKeyCreated:
 
 
 @router.delete("/api/api-keys/<key_id>", summary="Revoke an API key (owner, admin)",
-               tags=["team"], security=BEARER)
+               tags=["team"], security=BEARER, responses=answers(*PROTECTED))
 def revoke_key(key_id: Annotated[str, Path(min_length=1, max_length=64)]) -> ApiKeyOut:
     return team_queries.api_key_out(api_keys.check_revoke_api_key(current_member(),
                                                                   key_id))

@@ -11,7 +11,7 @@ from inbox.queries import team as team_queries
 from inbox.queries.schemas import BrandSettingsOut
 from pydantic import Field, StrictBool
 
-from routes.common import BEARER, RequestBody, current_member
+from routes.common import BEARER, BODY, PROTECTED, RequestBody, answers, current_member
 
 router = Router()
 
@@ -25,13 +25,14 @@ class RetentionRequest(RequestBody):
     days: int | None = Field(ge=1, le=retention.MAX_DAYS)
 
 
-@router.get("/api/settings", summary="The brand's settings", tags=["team"], security=BEARER)
+@router.get("/api/settings", summary="The brand's settings", tags=["team"], security=BEARER,
+            responses=answers(*PROTECTED))
 def get_settings() -> BrandSettingsOut:
     return team_queries.brand_settings(current_member())
 
 
 @router.put("/api/settings", summary="Change the brand's settings (owner, admin)",
-            tags=["team"], security=BEARER)
+            tags=["team"], security=BEARER, responses=answers(*PROTECTED, *BODY))
 def put_settings(body: Annotated[BrandSettingsRequest, Body()]) -> BrandSettingsOut:
     saved = team.check_update_brand_settings(current_member(), isolation=body.isolation)
     return team_queries.brand_settings_out(saved)
@@ -39,7 +40,7 @@ def put_settings(body: Annotated[BrandSettingsRequest, Body()]) -> BrandSettings
 
 @router.put("/api/settings/retention",
             summary="How long messages and inbound media are kept (owner, admin)",
-            tags=["team"], security=BEARER)
+            tags=["team"], security=BEARER, responses=answers(*PROTECTED, *BODY))
 def put_retention(body: Annotated[RetentionRequest, Body()]) -> BrandSettingsOut:
     saved = retention.check_set_retention(current_member(), body.days)
     return team_queries.brand_settings_out(saved)

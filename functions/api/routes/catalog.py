@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from inbox.actions import catalog
 from pydantic import BaseModel, Field
 
-from routes.common import BEARER, RequestBody, current_member, no_content
+from routes.common import (
+    BEARER,
+    BODY,
+    PROTECTED,
+    RequestBody,
+    answers,
+    current_member,
+    no_content,
+)
 
 router = Router()
 _ID = Path(min_length=1, max_length=64)
@@ -79,41 +87,41 @@ def _out(product: Any) -> ProductOut:
 
 
 @router.get("/api/catalog/products", summary="The product catalog", tags=["catalog"],
-            security=BEARER)
+            security=BEARER, responses=answers(*PROTECTED))
 def list_products() -> ProductList:
     return ProductList(items=[_out(p) for p in catalog.list_products(current_member())])
 
 
 @router.get("/api/catalog/products/<product_id>", summary="One product", tags=["catalog"],
-            security=BEARER)
+            security=BEARER, responses=answers(*PROTECTED))
 def get_product(product_id: Annotated[str, _ID]) -> ProductOut:
     return _out(catalog.get_product(current_member(), product_id))
 
 
 @router.post("/api/catalog/products", summary="Add a product", tags=["catalog"],
-             security=BEARER)
-def create_product(body: Annotated[ProductIn, Body()]) -> Response[Any]:
-    product = catalog.check_create_product(current_member(), _input(body))
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
-                    body=_out(product).model_dump_json())
+             security=BEARER, status_code=201,
+             responses=answers(*PROTECTED, *BODY, status=201, description="Created"))
+def create_product(body: Annotated[ProductIn, Body()]) -> ProductOut:
+    return _out(catalog.check_create_product(current_member(), _input(body)))
 
 
 @router.put("/api/catalog/products/<product_id>", summary="Replace a product",
-            tags=["catalog"], security=BEARER)
+            tags=["catalog"], security=BEARER, responses=answers(*PROTECTED, *BODY))
 def update_product(product_id: Annotated[str, _ID],
                    body: Annotated[ProductIn, Body()]) -> ProductOut:
     return _out(catalog.check_update_product(current_member(), product_id, _input(body)))
 
 
 @router.delete("/api/catalog/products/<product_id>", summary="Delete a product",
-               tags=["catalog"], security=BEARER)
+               tags=["catalog"], security=BEARER,
+               responses=answers(*PROTECTED, status=204, description="Done; no body"))
 def delete_product(product_id: Annotated[str, _ID]) -> Response[None]:
     catalog.check_delete_product(current_member(), product_id)
     return no_content()
 
 
 @router.post("/api/catalog/import", summary="Create or replace products from CSV",
-             tags=["catalog"], security=BEARER)
+             tags=["catalog"], security=BEARER, responses=answers(*PROTECTED, *BODY))
 def import_products(body: Annotated[ImportRequest, Body()]) -> ImportOut:
     result = catalog.check_import_csv(current_member(), body.csv)
     return ImportOut(created=result.created, updated=result.updated,

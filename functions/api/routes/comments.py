@@ -17,7 +17,7 @@ from inbox.queries.messages import message_out
 from inbox.queries.schemas import MessageOut, PostOut
 from pydantic import Field
 
-from routes.common import BEARER, RequestBody, current_member
+from routes.common import BEARER, BODY, GRAPH, PROTECTED, RequestBody, answers, current_member
 
 router = Router()
 
@@ -50,13 +50,13 @@ def _out(message: Message) -> MessageOut:
 
 @router.get("/api/conversations/<conversation_id>/post",
             summary="The post a comment conversation is about, as Facebook has it now",
-            tags=_TAGS, security=BEARER)
+            tags=_TAGS, security=BEARER, responses=answers(*PROTECTED, *GRAPH))
 def get_post(conversation_id: ConversationId) -> PostOut:
     return posts.post_of_conversation(current_member(), conversation_id)
 
 
 @router.post(_COMMENT + "/reply", summary="Reply publicly under a comment, as the page",
-             tags=_TAGS, security=BEARER)
+             tags=_TAGS, security=BEARER, responses=answers(*PROTECTED, *BODY, *GRAPH))
 def reply_to_comment(conversation_id: ConversationId, comment_id: CommentId,
                      body: Annotated[CommentReplyRequest, Body()]) -> MessageOut:
     return _out(comments.check_reply_to_comment(current_member(), conversation_id,
@@ -65,7 +65,7 @@ def reply_to_comment(conversation_id: ConversationId, comment_id: CommentId,
 
 @router.post(_COMMENT + "/private-reply",
              summary="Answer a comment in Messenger (once per comment, within 7 days)",
-             tags=_TAGS, security=BEARER)
+             tags=_TAGS, security=BEARER, responses=answers(*PROTECTED, *BODY, *GRAPH))
 def private_reply(conversation_id: ConversationId, comment_id: CommentId,
                   body: Annotated[PrivateReplyRequest, Body()]) -> MessageOut:
     return _out(comments.check_private_reply(current_member(), conversation_id,
@@ -73,14 +73,14 @@ def private_reply(conversation_id: ConversationId, comment_id: CommentId,
 
 
 @router.put(_COMMENT + "/like", summary="Like a comment as the page", tags=_TAGS,
-            security=BEARER)
+            security=BEARER, responses=answers(*PROTECTED, *GRAPH))
 def like_comment(conversation_id: ConversationId, comment_id: CommentId) -> MessageOut:
     return _out(comments.check_like_comment(current_member(), conversation_id,
                                             comment_id, liked=True))
 
 
 @router.delete(_COMMENT + "/like", summary="Take back the page's like of a comment",
-               tags=_TAGS, security=BEARER)
+               tags=_TAGS, security=BEARER, responses=answers(*PROTECTED, *GRAPH))
 def unlike_comment(conversation_id: ConversationId, comment_id: CommentId) -> MessageOut:
     return _out(comments.check_like_comment(current_member(), conversation_id,
                                             comment_id, liked=False))
@@ -88,20 +88,21 @@ def unlike_comment(conversation_id: ConversationId, comment_id: CommentId) -> Me
 
 @router.put(_COMMENT + "/hidden",
             summary="Hide a comment (its author and their friends still see it)",
-            tags=_TAGS, security=BEARER)
+            tags=_TAGS, security=BEARER, responses=answers(*PROTECTED, *GRAPH))
 def hide_comment(conversation_id: ConversationId, comment_id: CommentId) -> MessageOut:
     return _out(comments.check_hide_comment(current_member(), conversation_id,
                                             comment_id, hidden=True))
 
 
-@router.delete(_COMMENT + "/hidden", summary="Unhide a comment", tags=_TAGS, security=BEARER)
+@router.delete(_COMMENT + "/hidden", summary="Unhide a comment", tags=_TAGS, security=BEARER,
+               responses=answers(*PROTECTED, *GRAPH))
 def unhide_comment(conversation_id: ConversationId, comment_id: CommentId) -> MessageOut:
     return _out(comments.check_hide_comment(current_member(), conversation_id,
                                             comment_id, hidden=False))
 
 
 @router.delete(_COMMENT, summary="Delete a comment on Facebook (the inbox keeps it, marked)",
-               tags=_TAGS, security=BEARER)
+               tags=_TAGS, security=BEARER, responses=answers(*PROTECTED, *GRAPH))
 def delete_comment(conversation_id: ConversationId, comment_id: CommentId) -> MessageOut:
     return _out(comments.check_delete_comment(current_member(), conversation_id,
                                               comment_id))

@@ -11,7 +11,7 @@ from inbox.queries.contacts import contact_out
 from inbox.queries.schemas import ContactOut
 from pydantic import Field
 
-from routes.common import BEARER, RequestBody, current_member
+from routes.common import BEARER, BODY, PROTECTED, RequestBody, answers, current_member
 
 router = Router()
 
@@ -31,7 +31,8 @@ class ContactChangesRequest(RequestBody):
 
 
 @router.patch("/api/contacts/<contact_id>", summary="Change a contact's email, phone, notes or "
-              "tags (whoever may see it)", tags=["contacts"], security=BEARER)
+              "tags (whoever may see it)", tags=["contacts"], security=BEARER,
+              responses=answers(*PROTECTED, *BODY))
 def update_contact(contact_id: Annotated[str, Path(min_length=1, max_length=128)],
                    body: Annotated[ContactChangesRequest, Body()]) -> ContactOut:
     # Only the fields sent change; null tags means "unchanged", an empty list clears them.

@@ -14,7 +14,7 @@ from inbox.queries.conversations import conversation_out
 from inbox.queries.schemas import ConversationOut, TimelineList
 from pydantic import Field, StrictBool
 
-from routes.common import BEARER, RequestBody, current_member
+from routes.common import BEARER, BODY, PROTECTED, RequestBody, answers, current_member
 
 router = Router()
 
@@ -42,7 +42,8 @@ def _answer(conversation: Conversation) -> ConversationOut:
 
 
 @router.post("/api/conversations/<conversation_id>/pick-up",
-             summary="Take an unassigned conversation", tags=["routing"], security=BEARER)
+             summary="Take an unassigned conversation", tags=["routing"], security=BEARER,
+             responses=answers(*PROTECTED))
 def pick_up(conversation_id: ConversationId) -> ConversationOut:
     member = current_member()
     # Picking up gives the conversation to whoever asks: a person, not a key.
@@ -52,7 +53,7 @@ def pick_up(conversation_id: ConversationId) -> ConversationOut:
 
 @router.post("/api/conversations/<conversation_id>/transfer",
              summary="Hand a conversation to another member, or back to the queue",
-             tags=["routing"], security=BEARER)
+             tags=["routing"], security=BEARER, responses=answers(*PROTECTED, *BODY))
 def transfer(conversation_id: ConversationId,
              body: Annotated[TransferRequest, Body()]) -> ConversationOut:
     conversation = routing.check_transfer(current_member(), conversation_id,
@@ -63,7 +64,7 @@ def transfer(conversation_id: ConversationId,
 
 @router.post("/api/conversations/<conversation_id>/close",
              summary="Close a conversation with conversation tags", tags=["routing"],
-             security=BEARER)
+             security=BEARER, responses=answers(*PROTECTED, *BODY))
 def close(conversation_id: ConversationId,
           body: Annotated[CloseRequest, Body()]) -> ConversationOut:
     return _answer(routing.check_close(current_member(), conversation_id,
@@ -71,7 +72,8 @@ def close(conversation_id: ConversationId,
 
 
 @router.post("/api/conversations/<conversation_id>/reopen",
-             summary="Reopen a closed conversation", tags=["routing"], security=BEARER)
+             summary="Reopen a closed conversation", tags=["routing"], security=BEARER,
+             responses=answers(*PROTECTED))
 def reopen(conversation_id: ConversationId) -> ConversationOut:
     member = current_member()
     # Re-opening gives the conversation to whoever re-opens it: a person, not a key.
@@ -81,6 +83,6 @@ def reopen(conversation_id: ConversationId) -> ConversationOut:
 
 @router.get("/api/conversations/<conversation_id>/timeline",
             summary="A conversation's routing history, oldest first", tags=["routing"],
-            security=BEARER)
+            security=BEARER, responses=answers(*PROTECTED))
 def get_timeline(conversation_id: ConversationId) -> TimelineList:
     return timeline.conversation_timeline(current_member(), conversation_id)

@@ -11,7 +11,7 @@ from inbox.queries import team as team_queries
 from inbox.queries.schemas import MemberList, MemberOut
 from pydantic import Field, StrictBool
 
-from routes.common import BEARER, RequestBody, current_member
+from routes.common import BEARER, BODY, PROTECTED, RequestBody, answers, current_member
 
 router = Router()
 
@@ -50,13 +50,14 @@ class LanguageRequest(RequestBody):
     language: Literal["en", "zh-CN"]
 
 
-@router.get("/api/members", summary="The team", tags=["team"], security=BEARER)
+@router.get("/api/members", summary="The team", tags=["team"], security=BEARER,
+            responses=answers(*PROTECTED))
 def list_members() -> MemberList:
     return team_queries.list_members(current_member())
 
 
 @router.post("/api/members", summary="Invite a member by email, or add an existing user "
-             "(owner, admin)", tags=["team"], security=BEARER)
+             "(owner, admin)", tags=["team"], security=BEARER, responses=answers(*PROTECTED, *BODY))
 def add_member(body: Annotated[AddMemberRequest, Body()]) -> MemberOut:
     new = team.NewMember(email=body.email, role=body.role, name=body.name,
                          page_ids=tuple(body.page_ids) if body.page_ids else None,
@@ -68,27 +69,28 @@ def add_member(body: Annotated[AddMemberRequest, Body()]) -> MemberOut:
 
 
 @router.put("/api/members/me/status", summary="Set one's own status", tags=["team"],
-            security=BEARER)
+            security=BEARER, responses=answers(*PROTECTED, *BODY))
 def set_own_status(body: Annotated[StatusRequest, Body()]) -> MemberOut:
     return team_queries.member_out(team.check_set_own_status(current_member(),
                                                              body.status))
 
 
 @router.put("/api/members/me/language", summary="Choose one's own interface language",
-            tags=["team"], security=BEARER)
+            tags=["team"], security=BEARER, responses=answers(*PROTECTED, *BODY))
 def set_own_language(body: Annotated[LanguageRequest, Body()]) -> MemberOut:
     return team_queries.member_out(team.check_set_own_language(current_member(),
                                                                body.language))
 
 
 @router.get("/api/members/<member_id>", summary="One member (`me`: oneself)", tags=["team"],
-            security=BEARER)
+            security=BEARER, responses=answers(*PROTECTED))
 def get_member(member_id: MemberId) -> MemberOut:
     return team_queries.member_detail(current_member(), member_id)
 
 
 @router.patch("/api/members/<member_id>", summary="Change a member's role, pages or "
-              "reception limit (owner, admin)", tags=["team"], security=BEARER)
+              "reception limit (owner, admin)", tags=["team"], security=BEARER,
+              responses=answers(*PROTECTED, *BODY))
 def update_member(member_id: MemberId,
                   body: Annotated[UpdateMemberRequest, Body()]) -> MemberOut:
     changes = team.MemberChanges(
@@ -103,7 +105,7 @@ def update_member(member_id: MemberId,
 
 @router.delete("/api/members/<member_id>", summary="Deactivate a member; their open "
                "conversations go back to the queue (owner, admin)", tags=["team"],
-               security=BEARER)
+               security=BEARER, responses=answers(*PROTECTED))
 def deactivate_member(member_id: MemberId) -> MemberOut:
     return team_queries.member_out(team.check_deactivate_member(current_member(),
                                                                 member_id))

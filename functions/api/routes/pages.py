@@ -11,7 +11,7 @@ from inbox.queries import pages
 from inbox.queries.schemas import PageOut
 from pydantic import Field, StrictBool
 
-from routes.common import BEARER, RequestBody, current_member
+from routes.common import BEARER, BODY, PROTECTED, RequestBody, answers, current_member
 
 router = Router()
 _NOT_NULL = ("auto_assign", "handover_words", "faq_auto_reply")
@@ -31,7 +31,7 @@ class PageSettingsRequest(RequestBody):
 
 
 @router.patch("/api/pages/<page_id>", summary="Change a page's settings (owner, admin)",
-              tags=["pages"], security=BEARER)
+              tags=["pages"], security=BEARER, responses=answers(*PROTECTED, *BODY))
 def update_page_settings(page_id: Annotated[str, Path(min_length=1, max_length=64)],
                          body: Annotated[PageSettingsRequest, Body()]) -> PageOut:
     # Only the fields sent change; a null is "off" for the timeout and "unchanged" elsewhere.

@@ -12,7 +12,7 @@ from inbox.actions import privacy
 from inbox.publish import EventOutbox
 from pydantic import BaseModel
 
-from routes.common import BEARER, current_member
+from routes.common import BEARER, PROTECTED, answers, current_member
 
 router = Router()
 _ID = Path(max_length=128)
@@ -27,7 +27,7 @@ class ErasedOut(BaseModel):
 
 @router.post("/api/contacts/<contact_id>/erase",
              summary="Erase a contact and everything held about it (owner, admin)",
-             tags=["contacts"], security=BEARER)
+             tags=["contacts"], security=BEARER, responses=answers(*PROTECTED))
 def erase_contact(contact_id: Annotated[str, _ID]) -> ErasedOut:
     outbox = EventOutbox()
     erased = privacy.check_erase_contact(current_member(), contact_id, outbox=outbox)
@@ -38,7 +38,7 @@ def erase_contact(contact_id: Annotated[str, _ID]) -> ErasedOut:
 
 @router.get("/api/contacts/<contact_id>/export",
             summary="Everything held about a contact, as a JSON file (owner, admin, supervisor)",
-            tags=["contacts"], security=BEARER)
+            tags=["contacts"], security=BEARER, responses=answers(*PROTECTED))
 def export_contact(contact_id: Annotated[str, _ID]) -> Response[Any]:
     document = privacy.check_export_contact(current_member(), contact_id)
     safe_name = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in contact_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from inbox.actions import outbound, reading
@@ -13,7 +13,16 @@ from inbox.queries.messages import message_out
 from inbox.queries.schemas import MessageOut
 from pydantic import BaseModel, Field, StrictBool
 
-from routes.common import BEARER, RequestBody, current_member, no_content
+from routes.common import (
+    BEARER,
+    BODY,
+    GRAPH,
+    PROTECTED,
+    RequestBody,
+    answers,
+    current_member,
+    no_content,
+)
 
 router = Router()
 _ID = Path(min_length=1, max_length=128)
@@ -83,17 +92,13 @@ def reply_out(message: Message, conversation: Conversation) -> ReplyOut:
                     tag=message.messaging_tag, error=SendError(**error) if error else None)
 
 
-def _created(body: BaseModel) -> Response[Any]:
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
-                    body=body.model_dump_json())
-
-
 @router.post("/api/conversations/<conversation_id>/messages",
              summary="Reply on Messenger: text, media, products, quick replies",
-             tags=["replies"], security=BEARER,
-             responses={201: {"description": "Stored and sent (or failed, with the error)"}})
+             tags=["replies"], security=BEARER, status_code=201,
+             responses=answers(*PROTECTED, *BODY, status=201, description="The replies stored: "
+                               "sent, or failed with their `error`"))
 def send_reply(conversation_id: Annotated[str, _ID],
-               body: Annotated[ReplyRequest, Body()]) -> Response[Any]:
+               body: Annotated[ReplyRequest, Body()]) -> ReplyList:
     request = outbound.SendRequest(
         text=body.text,
         attachments=tuple(outbound.AttachmentRequest(a.type, a.url) for a in body.attachments),
@@ -105,11 +110,12 @@ def send_reply(conversation_id: Annotated[str, _ID],
     member = current_member()
     messages = outbound.check_send_message(member, conversation_id, request)
     conversation = _conversation_for_status(messages[0])
-    return _created(ReplyList(items=[reply_out(m, conversation) for m in messages]))
+    return ReplyList(items=[reply_out(m, conversation) for m in messages])
 
 
 @router.post("/api/conversations/<conversation_id>/messages/<message_id>/retry",
-             summary="Send a failed reply again", tags=["replies"], security=BEARER)
+             summary="Send a failed reply again", tags=["replies"], security=BEARER,
+             responses=answers(*PROTECTED))
 def retry_reply(conversation_id: Annotated[str, _ID],
                 message_id: Annotated[str, _ID]) -> ReplyOut:
     message = outbound.check_retry_message(current_member(), conversation_id, message_id)
@@ -118,7 +124,8 @@ def retry_reply(conversation_id: Annotated[str, _ID],
 
 @router.post("/api/conversations/<conversation_id>/typing",
              summary="Show or hide typing dots to the contact", tags=["replies"],
-             security=BEARER)
+             security=BEARER,
+             responses=answers(*PROTECTED, *BODY, *GRAPH, status=204, description="Done; no body"))
 def typing(conversation_id: Annotated[str, _ID],
            body: Annotated[TypingRequest, Body()]) -> Response[None]:
     action = "typing_on" if body.on else "typing_off"
@@ -128,7 +135,8 @@ def typing(conversation_id: Annotated[str, _ID],
 
 @router.post("/api/conversations/<conversation_id>/seen",
              summary="Mark the contact's messages seen by the page", tags=["replies"],
-             security=BEARER)
+             security=BEARER,
+             responses=answers(*PROTECTED, *GRAPH, status=204, description="Done; no body"))
 def seen(conversation_id: Annotated[str, _ID]) -> Response[None]:
     outbound.check_sender_action(current_member(), conversation_id, "mark_seen")
     return no_content()
@@ -136,14 +144,15 @@ def seen(conversation_id: Annotated[str, _ID]) -> Response[None]:
 
 @router.post("/api/conversations/<conversation_id>/read",
              summary="The member has read the conversation: its unread count goes to zero",
-             tags=["conversations"], security=BEARER)
+             tags=["conversations"], security=BEARER,
+             responses=answers(*PROTECTED, status=204, description="Done; no body"))
 def mark_read(conversation_id: Annotated[str, _ID]) -> Response[None]:
     reading.check_mark_read(current_member(), conversation_id)
     return no_content()
 
 
 @router.post("/api/uploads", summary="A pre-signed upload for a reply's media",
-             tags=["replies"], security=BEARER)
+             tags=["replies"], security=BEARER, responses=answers(*PROTECTED, *BODY))
 def create_upload(body: Annotated[UploadRequest, Body()]) -> UploadOut:
     upload = outbound.check_create_upload(current_member(),
                                           content_type=body.content_type,

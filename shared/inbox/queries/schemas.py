@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 def iso_from_ms(ms: int | float | None) -> str | None:
@@ -259,3 +259,23 @@ class TimelineEntryOut(BaseModel):
 class TimelineList(BaseModel):
     items: list[TimelineEntryOut]
     next: str | None = None
+
+
+class InputIssue(BaseModel):
+    """One way a request breaks the API document: where, what rule, in pydantic's words."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Error(BaseModel):
+    """Every refusal (`inbox.errors.InboxError.to_dict`): a code to branch on, a message for
+    people, and the fields of that code (`conversation_id`, `reason`, `retry_after`, ...)."""
+
+    # The fields differ by code, so the document must not promise there are no others.
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+    detail: list[InputIssue] | None = None

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 
 from infra.cfn_yaml import load_template
+from infra.local import moto_fixes
 
 # What the handlers read (shared/inbox/settings.py), taken from the template's Globals.
 _FUNCTION_ENV_NAMES = (
@@ -139,6 +140,8 @@ def create_resources(
     USER_POOL_CLIENT_ID, MEDIA_BUCKET and AWS_REGION, plus AWS_ENDPOINT_URL when an endpoint
     was given.
     """
+    # The emulator is moto, in this process: its known departures from AWS are put right first.
+    moto_fixes.apply()
     template = load_template()
     resources = template["Resources"]
     session = boto3.session.Session(region_name=region)

@@ -50,6 +50,13 @@ def test_a_revoked_refresh_token_is_refused(api, personas):
     assert (answer.status, answer.body["code"]) == (401, "refresh_token_invalid")
 
 
+def test_a_refresh_token_never_issued_is_refused(api, personas):
+    # schemathesis sent one: Cognito answers NotAuthorizedException, as for a revoked one.
+    answer = api("POST", "/api/auth/refresh", body={"refresh_token": "$LATEST"})
+
+    assert (answer.status, answer.body["code"]) == (401, "refresh_token_invalid")
+
+
 def test_a_deactivated_members_refreshed_token_opens_nothing(api, personas):
     member_id = make_user("leaving@brand.example")
     make_member(member_id, role="agent", email="leaving@brand.example")

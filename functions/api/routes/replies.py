@@ -143,7 +143,8 @@ def seen(conversation_id: Annotated[str, _ID]) -> Response[None]:
 
 
 @router.post("/api/conversations/<conversation_id>/read",
-             summary="The member has read the conversation: its unread count goes to zero",
+             summary="The team has read the conversation: its unread count, one for the "
+                     "whole team, goes to zero",
              tags=["conversations"], security=BEARER,
              responses=answers(*PROTECTED, status=204, description="Done; no body"))
 def mark_read(conversation_id: Annotated[str, _ID]) -> Response[None]:

@@ -30,7 +30,8 @@ os.environ.update({
     "POWERTOOLS_SERVICE_NAME": "inbox-test",
     "POWERTOOLS_METRICS_NAMESPACE": "inbox-test",
     "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    # INFO as deployed: a log call that breaks (a reserved `extra` key) must fail here too.
+    "POWERTOOLS_LOG_LEVEL": "INFO",
     "FB_APP_ID": "900000000000001",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)

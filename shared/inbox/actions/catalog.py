@@ -116,7 +116,8 @@ def do_save_product(data: ProductInput, *, created: bool,
         created_at=created_at or now, updated_at=now,
     )
     product.save()
-    logger.info("product saved", extra={"product_id": data.product_id, "created": created})
+    # Not "created": LogRecord owns that name, and logging raises on it.
+    logger.info("product saved", extra={"product_id": data.product_id, "is_new": created})
     return product
 
 
@@ -279,7 +280,8 @@ def check_import_csv(member: Member, raw: str) -> ImportResult:
     except csv.Error as exc:
         errors.append({"row": reader.line_num, "field": None,
                        "message": f"unreadable CSV: {exc}"})
-    logger.info("catalog imported", extra={"created": created, "updated": updated,
+    logger.info("catalog imported", extra={"products_created": created,
+                                           "products_updated": updated,
                                            "errors": len(errors),
                                            "member_id": member.member_id})
     return ImportResult(created=created, updated=updated, errors=errors)

@@ -243,8 +243,10 @@ def list_conversations(
     status: Annotated[str | None, Query(description="One status or a comma list.")] = None,
     assignee_id: Annotated[str | None, Query(max_length=128)] = None,
     contact_name: Annotated[str | None, Query(max_length=200)] = None,
-    contact_tag: Annotated[str | None, Query(max_length=100)] = None,
-    phone: Annotated[str | None, Query(max_length=40)] = None,
+    contact_tag: Annotated[str | None, Query(max_length=100,
+                                             description="Whatever its case.")] = None,
+    phone: Annotated[str | None, Query(max_length=40, description=(
+        "Matches a contact's phone by its digits: `+`, spaces and dashes do not count."))] = None,
 ) -> ConversationList:
     # HTTP API joins a repeated query parameter with commas, so both forms arrive alike.
     statuses = tuple(s.strip() for s in status.split(",") if s.strip()) if status else None

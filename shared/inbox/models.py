@@ -14,7 +14,7 @@ units, so a message item has no index of its own and only the conversation's act
 | message | ``CONV#<id>`` | ``MSG#<ms>#<id>`` | a conversation's messages in time order |
 | message overlay | ``CONV#<id>`` | ``FX#<mid>`` | reactions and edits of a message |
 | comment alias | ``COMMENT#<id>`` | ``COMMENT`` | a comment's conversation and message |
-| contact tag | ``TAG#<tag>`` | contact id | contacts carrying a tag |
+| contact tag | ``TAG#<tag, case-folded>`` | contact id | contacts carrying a tag |
 | brand settings | ``BRAND`` | ``SETTINGS`` | the isolation switch, read by every agent's access |
 | api key | ``APIKEYS`` | key id | find a presented key by its id; list the brand's keys |
 | catalog product | ``CATALOG`` | product id | list the products; get the ones sent as cards |
@@ -30,8 +30,8 @@ Indexes:
   ``unassigned`` conversations, oldest first (hash: ``QUEUE#<page id>``, range:
   ``<queued ms>#<conversation id>``). Written on routing changes, never on a new message;
   ``bot`` conversations are in neither.
-- ``by_phone`` (gsi3, keys only, sparse): contacts by phone number, written when a member
-  records one.
+- ``by_phone`` (gsi3, keys only, sparse): contacts by the digits of their phone number,
+  written when a member records one.
 """
 
 from __future__ import annotations
@@ -134,13 +134,28 @@ def activity_key(last_activity_ms: int, conversation_id: str) -> str:
 def phone_key(phone: str) -> str | None:
     """The `by_phone` hash key of a phone number, or None when it holds no digit.
 
-    Kept to `+` and digits so that "+351 912-345-678" and "+351912345678" meet; writers of
-    `Contact.gsi3pk` and the phone filter both go through here.
+    Kept to the digits so that "+351 912-345-678", "+351912345678" and "351912345678" meet;
+    writers of `Contact.gsi3pk` and the phone filter both go through here.
     """
     digits = "".join(ch for ch in phone if ch.isdigit())
     if not digits:
         return None
-    return f"PHONE#{'+' if phone.strip().startswith('+') else ''}{digits}"
+    return f"PHONE#{digits}"
+
+
+def legacy_phone_key(phone: str) -> str | None:
+    """The key numbers written with a `+` had before keys were digits only (still read)."""
+    key = phone_key(phone)
+    return None if key is None else key.replace("PHONE#", "PHONE#+", 1)
+
+
+def tag_key(tag: str) -> str:
+    """The partition of a contact tag's items: case-folded, as tags are told apart.
+
+    `normalize_tags` keeps one spelling per tag regardless of case, so the filter finds "VIP"
+    when asked for "vip"; items written before keys were folded keep the spelling given.
+    """
+    return f"TAG#{' '.join(tag.split()).casefold()}"
 
 
 class _TableMeta:

@@ -232,7 +232,7 @@ def make_page(page_id: str, name: str = "Page") -> Any:
 def make_contact(contact_id: str, *, page_id: str = PAGE_A, name: str = "Alex Sample",
                  conversation_ids: set[str] | None = None, tags: set[str] | None = None,
                  phone: str | None = None) -> Any:
-    from inbox.models import Contact, ContactTag, contact_pk, phone_key, utcnow
+    from inbox.models import Contact, ContactTag, contact_pk, phone_key, tag_key, utcnow
 
     contact = Contact(contact_pk(contact_id), "CONTACT", contact_id=contact_id, page_id=page_id,
                       facebook_user_id="psid-" + contact_id, kind="messenger", name=name,
@@ -243,7 +243,7 @@ def make_contact(contact_id: str, *, page_id: str = PAGE_A, name: str = "Alex Sa
         contact.gsi3sk = contact_id
     contact.save()
     for tag in tags or ():
-        ContactTag(f"TAG#{tag}", contact_id, tag=tag, contact_id=contact_id).save()
+        ContactTag(tag_key(tag), contact_id, tag=tag, contact_id=contact_id).save()
     return contact
 
 

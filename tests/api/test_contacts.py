@@ -56,6 +56,36 @@ def test_an_agent_sets_email_phone_notes_and_tags_and_the_filters_follow(api, pe
                              "fields": ["email", "notes", "phone", "tags"]})]
 
 
+def test_the_tag_filter_ignores_case_as_the_tags_do(api, people):
+    token = people["owner"].token
+
+    answer = api("PATCH", "/api/contacts/k1", token=token, body={"tags": ["VIP", "vip"]})
+
+    assert answer.body["tags"] == ["VIP"]
+    assert listed(api, token, contact_tag="vip") == ["c1"]
+    assert listed(api, token, contact_tag="VIP") == ["c1"]
+    assert listed(api, token, contact_tag="Vip") == ["c1"]
+
+
+def test_a_tag_removed_in_another_case_leaves_the_filter(api, people):
+    token = people["owner"].token
+    api("PATCH", "/api/contacts/k1", token=token, body={"tags": ["Gold"]})
+
+    api("PATCH", "/api/contacts/k1", token=token, body={"tags": []})
+
+    assert listed(api, token, contact_tag="gold") == []
+
+
+def test_the_phone_filter_matches_the_digits_with_or_without_plus(api, people):
+    token = people["owner"].token
+
+    api("PATCH", "/api/contacts/k1", token=token, body={"phone": "+33 6 12 34 56 78"})
+
+    assert listed(api, token, phone="33612345678") == ["c1"]
+    assert listed(api, token, phone="+33612345678") == ["c1"]
+    assert listed(api, token, phone="+33 (6) 12-34-56-78") == ["c1"]
+
+
 def test_only_the_fields_sent_change_and_empty_clears(api, people):
     token = people["agent"].token
     api("PATCH", "/api/contacts/k1", token=token,

@@ -4,7 +4,7 @@ Whoever may see the contact may edit it (agents included: they are the ones talk
 person), through `access.access_contact`. Name and picture stay Facebook's.
 
 The list filters read two things kept in step here, in one transaction with the contact:
-- a `ContactTag` item `TAG#<tag>` / contact id per tag (the tag filter);
+- a `ContactTag` item `tag_key(tag)` / contact id per tag (the tag filter);
 - `gsi3pk`/`gsi3sk` on the contact, `phone_key(phone)` / contact id (the phone filter).
 The contact's update is conditioned on the tags it was read with, so two members changing tags
 at once cannot leave a tag item behind: the later one reads again and applies its change.
@@ -23,7 +23,15 @@ from pynamodb.transactions import TransactWrite
 
 from inbox import access, event_names
 from inbox.errors import Conflict, InvalidInput
-from inbox.models import CONTACT_SK, Contact, ContactTag, Member, contact_pk, phone_key
+from inbox.models import (
+    CONTACT_SK,
+    Contact,
+    ContactTag,
+    Member,
+    contact_pk,
+    phone_key,
+    tag_key,
+)
 from inbox.publish import EventOutbox
 
 logger = Logger(child=True)
@@ -133,10 +141,14 @@ def _try_write(contact: Contact, given: dict[str, Any], tags: list[str] | None,
         with TransactWrite(connection=connection) as tx:
             tx.update(contact, actions=actions, condition=condition)
             for tag in sorted(added):
-                tx.save(ContactTag(f"TAG#{tag}", contact.contact_id, tag=tag,
+                tx.save(ContactTag(tag_key(tag), contact.contact_id, tag=tag,
                                    contact_id=contact.contact_id))
-            for tag in sorted(removed):
-                tx.delete(ContactTag(f"TAG#{tag}", contact.contact_id))
+            # A tag respelled ("vip" to "VIP") keeps its folded item, saved above: one
+            # transaction may not touch an item twice.
+            saved = {tag_key(tag) for tag in added}
+            doomed = {key for tag in removed for key in tag_item_keys(tag)} - saved
+            for key in sorted(doomed):
+                tx.delete(ContactTag(key, contact.contact_id))
     except TransactWriteError as exc:
         if exc.cause_response_code != "TransactionCanceledException":
             raise
@@ -149,3 +161,9 @@ def _clean(value: str | None) -> str | None:
         return None
     stripped = value.strip()
     return stripped or None
+
+
+def tag_item_keys(tag: str) -> list[str]:
+    """The partitions a contact's tag item may be in: folded, or as spelled when written
+    before keys were folded (deleting a missing item is harmless)."""
+    return sorted({tag_key(tag), f"TAG#{tag}"})

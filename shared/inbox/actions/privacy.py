@@ -32,6 +32,7 @@ from pynamodb.exceptions import UpdateError
 from inbox import access, event_names, storage
 from inbox import secrets as secrets_module
 from inbox import settings as settings_module
+from inbox.actions.contacts import tag_item_keys
 from inbox.actions.graph_calls import graph_client
 from inbox.actions.inbound import messenger_thread
 from inbox.errors import GraphError, InvalidSignature, NotFound
@@ -90,8 +91,8 @@ def do_erase_contact(contact: Contact, *, outbox: EventOutbox) -> Erased:
         erased.media_objects += storage.delete_prefix(storage.inbound_prefix(conversation_id))
         erased.conversations += 1
 
-    doomed: list[Any] = [ContactTag(f"TAG#{tag}", contact.contact_id)
-                         for tag in contact.tags or ()]
+    doomed: list[Any] = [ContactTag(key, contact.contact_id)
+                         for tag in contact.tags or () for key in tag_item_keys(tag)]
     doomed.append(contact)
     _delete_all(doomed)
     erased.items += len(doomed)

@@ -27,8 +27,10 @@ from inbox.models import (
     Member,
     contact_pk,
     conversation_pk,
+    legacy_phone_key,
     phone_key,
     queue_key,
+    tag_key,
 )
 from inbox.queries.contacts import contact_out
 from inbox.queries.schemas import (
@@ -173,16 +175,18 @@ def _by_contacts(filters: ConversationFilters, member: Member, page_ids: list[st
 
 
 def _contacts_with_tag(tag: str) -> set[str]:
-    # Items `TAG#<tag>` / contact id: one partition per tag.
-    return {item.sk for item in ContactTag.query(f"TAG#{tag}", attributes_to_get=["pk", "sk"])}
+    # Items `tag_key(tag)` / contact id: one partition per tag whatever its case, and the
+    # spelling asked for, where items written before keys were folded are.
+    return {item.sk for key in {tag_key(tag), f"TAG#{tag}"}
+            for item in ContactTag.query(key, attributes_to_get=["pk", "sk"])}
 
 
 def _contacts_with_phone(phone: str) -> set[str]:
     # Index by_phone (keys only): the base table key names the contact.
-    key = phone_key(phone)
-    if key is None:
-        return set()
-    return {c.pk.removeprefix("CONTACT#") for c in Contact.by_phone.query(key)}
+    # Keys are the digits; numbers written with a `+` before that keep it in theirs.
+    keys = (phone_key(phone), legacy_phone_key(phone))
+    return {c.pk.removeprefix("CONTACT#") for key in keys if key is not None
+            for c in Contact.by_phone.query(key)}
 
 
 def _structured_predicate(filters: ConversationFilters) -> Callable[[Conversation], bool]:

@@ -217,9 +217,11 @@ def access_member(member: Member, member_id: str) -> Member:
     Only owners and admins change it (`check_can_manage_team`).
 
     Raises:
+        Forbidden: `me` asked with an API key, which is no member (as its other `me` routes).
         NotFound: no such member.
     """
     if member_id == "me":
+        check_is_person(member)
         member_id = member.member_id
     try:
         return Member.get(MEMBERS_PK, member_id)

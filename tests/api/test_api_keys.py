@@ -123,6 +123,17 @@ def test_a_key_holds_no_conversation_and_has_no_status(api, team, pages):
     assert status.status == 403
 
 
+def test_a_key_is_not_a_member_so_it_has_no_me(api, team, pages):
+    key = make_api_key("supervisor")
+
+    me = api("GET", "/api/members/me", headers={"x-api-key": key})
+    language = api("PUT", "/api/members/me/language", headers={"x-api-key": key},
+                   body={"language": "en"})
+
+    assert (me.status, me.body["code"]) == (403, "forbidden")
+    assert (language.status, language.body["code"]) == (403, "forbidden")
+
+
 def test_a_key_may_hand_a_conversation_to_a_member(api, team, pages):
     agent, other = team["agent"], team["other_agent"]
     make_conversation("held", page_id=PAGE_A)

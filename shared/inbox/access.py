@@ -18,6 +18,7 @@ from inbox.models import (
     BRAND_PK,
     CONTACT_SK,
     CONVERSATION_SK,
+    DISCONNECTED_PAGES_PK,
     MEMBERS_PK,
     PAGES_PK,
     SETTINGS_SK,
@@ -25,6 +26,7 @@ from inbox.models import (
     BrandSettings,
     Contact,
     Conversation,
+    DisconnectedPage,
     Member,
     Page,
     contact_pk,
@@ -113,9 +115,20 @@ def connected_page_ids() -> list[str]:
     return [page.sk for page in Page.query(PAGES_PK, attributes_to_get=["pk", "sk"])]
 
 
+def disconnected_page_ids() -> list[str]:
+    """Ids of pages disconnected from the inbox, whose conversations stay: one query."""
+    return [page.sk for page in
+            DisconnectedPage.query(DISCONNECTED_PAGES_PK, attributes_to_get=["pk", "sk"])]
+
+
 def visible_page_ids(member: Member) -> list[str]:
-    """The connected pages whose conversations the member may see, in a stable order."""
-    return sorted(pid for pid in connected_page_ids() if is_page_allowed(member, pid))
+    """The pages whose conversations the member may see, in a stable order.
+
+    Disconnected pages count: their conversations stay readable (`access_conversation` never
+    asked whether the page is connected), so the list shows them too, to the same members.
+    """
+    page_ids = set(connected_page_ids()) | set(disconnected_page_ids())
+    return sorted(pid for pid in page_ids if is_page_allowed(member, pid))
 
 
 @dataclass(frozen=True)

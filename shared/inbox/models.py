@@ -8,6 +8,7 @@ units, so a message item has no index of its own and only the conversation's act
 | item | pk | sk | access pattern |
 | --- | --- | --- | --- |
 | page | ``PAGES`` | page id | list the pages; get one |
+| disconnected page | ``PAGES_DISCONNECTED`` | page id | list its stored conversations |
 | member | ``MEMBERS`` | member id | get a member; list the team |
 | contact | ``CONTACT#<id>`` | ``CONTACT`` | get a contact |
 | conversation | ``CONV#<id>`` | ``CONV`` | get a conversation |
@@ -53,6 +54,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 PAGES_PK = "PAGES"
+DISCONNECTED_PAGES_PK = "PAGES_DISCONNECTED"
 MEMBERS_PK = "MEMBERS"
 BRAND_PK = "BRAND"
 SETTINGS_SK = "SETTINGS"
@@ -224,6 +226,21 @@ class Page(_Item):
     unanswered_timeout_seconds = NumberAttribute(null=True)
     # Whole words in a contact's message that make the bot hand over to a person.
     handover_words = ListAttribute(of=UnicodeAttribute, default=lambda: ["agent", "human"])
+
+
+class DisconnectedPage(_Item):
+    """A page disconnected from the inbox: its conversations stay stored and listed.
+
+    Deleted when the page is connected again, so a page is in `PAGES` or here, not both.
+    """
+
+    class Meta(_TableMeta):
+        pass
+
+    page_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    disconnected_at = UTCDateTimeAttribute()
+    disconnected_by = UnicodeAttribute(null=True)
 
 
 class Member(_Item):
@@ -586,6 +603,7 @@ class DeletionRequest(_Item):
 
 ALL_MODELS: tuple[type[Model], ...] = (
     Page,
+    DisconnectedPage,
     Member,
     Contact,
     Conversation,

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import APP_SECRET, PAGE_A, PAGE_B, PAGE_C, make_page
+from tests.api.conftest import (
+    APP_SECRET,
+    PAGE_A,
+    PAGE_B,
+    PAGE_C,
+    make_conversation,
+    make_page,
+)
 
 FIELDS = ("messages,messaging_postbacks,message_deliveries,message_reads,messaging_referrals,"
           "message_echoes,message_reactions,message_edits,standby,feed")
@@ -92,6 +99,43 @@ def test_owner_disconnects_a_page(api, personas, facebook, published):
     secrets.forget_cached()
     assert secrets.page_token(PAGE_C) is None
     assert [(e.name, e.detail["page_id"]) for e in published] == [("page.disconnected", PAGE_C)]
+
+
+def test_a_disconnected_pages_conversations_stay_listed_and_readable(api, team, facebook):
+    owner, admin = team["owner"].token, team["admin"].token
+    make_page(PAGE_A, "Shop A")
+    api("POST", "/api/pages", token=owner, body={"access_token": facebook.issue_token(PAGE_C)})
+    make_conversation("kept", page_id=PAGE_C, status="assigned",
+                      assignee_id=team["admin"].member_id)
+    make_conversation("live", page_id=PAGE_A, activity_ms=1767225500000)
+
+    api("DELETE", f"/api/pages/{PAGE_C}", token=owner)
+
+    def listed(token, **query):
+        answer = api("GET", "/api/conversations", token=token, query=query)
+        assert answer.status == 200, answer.body
+        return [item["id"] for item in answer.body["items"]]
+
+    assert listed(owner) == ["kept", "live"]
+    assert listed(admin, page_id=PAGE_C) == ["kept"]
+    assert listed(team["agent"].token) == ["live"]  # allowed on page A only, as before
+    assert api("GET", "/api/conversations/kept", token=admin).status == 200
+    reply = api("POST", "/api/conversations/kept/messages", token=admin, body={"text": "Hi"})
+    assert (reply.status, reply.body["code"], reply.body["reason"]) == (
+        409, "page_token_invalid", "not_connected")
+    assert [p["id"] for p in api("GET", "/api/pages", token=owner).body["items"]] == [PAGE_A]
+
+
+def test_a_page_connected_again_lists_its_conversations_once(api, team, facebook):
+    owner = team["owner"].token
+    api("POST", "/api/pages", token=owner, body={"access_token": facebook.issue_token(PAGE_C)})
+    make_conversation("kept", page_id=PAGE_C)
+    api("DELETE", f"/api/pages/{PAGE_C}", token=owner)
+
+    api("POST", "/api/pages", token=owner, body={"access_token": facebook.issue_token(PAGE_C)})
+
+    answer = api("GET", "/api/conversations", token=owner)
+    assert [item["id"] for item in answer.body["items"]] == ["kept"]
 
 
 def test_disconnecting_with_a_revoked_token_still_disconnects(api, personas, facebook,

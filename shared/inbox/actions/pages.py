@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger
 from inbox import access, event_names, secrets
 from inbox.errors import GraphError, InvalidInput, NotFound, PageTokenInvalid
 from inbox.facebook.graph import GraphClient
-from inbox.models import PAGES_PK, Member, Page, utcnow
+from inbox.models import DISCONNECTED_PAGES_PK, PAGES_PK, DisconnectedPage, Member, Page, utcnow
 from inbox.publish import EventOutbox
 
 logger = Logger(child=True)
@@ -89,6 +89,8 @@ def do_connect_page(profile: dict, *, access_token: str, member: Member,
     page.reconnect_needed = False
     page.subscribed_fields = cast(Any, list(SUBSCRIBED_FIELDS))
     page.save()
+    # Connected again: its conversations are listed through the page itself now.
+    DisconnectedPage(DISCONNECTED_PAGES_PK, page_id).delete()
 
     outbox = EventOutbox()
     outbox.add(event_names.PAGE_CONNECTED, page_id=page_id, connected_by=member.member_id)
@@ -100,7 +102,8 @@ def do_connect_page(profile: dict, *, access_token: str, member: Member,
 def disconnect_page(*, page_id: str, member: Member, graph: GraphClient) -> None:
     """Stop the page's webhooks, forget its token and remove it from the inbox.
 
-    Its conversations stay stored. Unsubscribing is best effort: a token Facebook already
+    Its conversations stay stored, listed and readable as the members' pages allow (replies
+    are refused: the page has no token). Unsubscribing is best effort: a token Facebook already
     revoked cannot unsubscribe, and the page must still leave the inbox.
 
     Raises:
@@ -128,6 +131,9 @@ def do_disconnect_page(page: Page, *, member: Member, graph: GraphClient) -> Non
                            extra={"page_id": page_id})
 
     secrets.delete_page_token(page_id)
+    # Kept first: the conversation list finds a disconnected page's conversations through it.
+    DisconnectedPage(DISCONNECTED_PAGES_PK, page_id, page_id=page_id, name=page.name,
+                     disconnected_at=utcnow(), disconnected_by=member.member_id).save()
     page.delete()
 
     outbox = EventOutbox()

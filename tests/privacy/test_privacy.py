@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ from tests.media.helpers import drain_media, ingest, sandbox_sample
 KIM = "2500000000000003"  # commenter with a photo (sample 33): app-scoped id
 ROBIN = "2000000000000002"  # Messenger contact with an image (sample 05): page-scoped id
 ALEX = "2000000000000001"  # Messenger contact with text only (sample 01)
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 @pytest.fixture
@@ -241,6 +243,18 @@ def test_export_holds_the_contact_its_messages_and_media(world: dict[str, str]) 
     assert message["attachments"][0]["media_status"] == "stored"
     assert conversation["media"] == [message["attachments"][0]["media_key"]]
     json.dumps(document)
+
+
+def test_export_gives_times_in_iso_8601_utc_as_the_api_does(world: dict[str, str]) -> None:
+    from inbox.actions.privacy import check_export_contact
+
+    document = check_export_contact(member("supervisor"), f"m{PAGE_A}_{ROBIN}")
+
+    (conversation,) = document["conversations"]
+    (message,) = conversation["messages"]
+    times = [document["exported_at"], document["contact"]["created_at"],
+             conversation["conversation"]["created_at"], message["created_at"]]
+    assert all(isinstance(t, str) and ISO.match(t) for t in times), times
 
 
 def test_an_agent_may_not_export_a_contact(world: dict[str, str]) -> None:

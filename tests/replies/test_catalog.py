@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 PRODUCTS = "/api/catalog/products"
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 CSV = (
     "product_id,title,subtitle,price,currency,image_url,url,button1_type,button1_title,"
@@ -34,6 +37,8 @@ def test_an_admin_creates_edits_lists_and_deletes_a_product(api, personas):
         200, "Fake Tee (organic)", "21.00")
     assert edited.body["url"] is None
     assert edited.body["created_at"] == created.body["created_at"]
+    # ISO 8601 in UTC, as every other time the API gives.
+    assert ISO.match(created.body["created_at"]) and ISO.match(edited.body["updated_at"])
     assert [p["id"] for p in listed.body["items"]] == ["TEE"]
     assert deleted.status == 204
     assert gone.status == 404

@@ -51,8 +51,8 @@ class ProductOut(BaseModel):
     image_url: str | None
     url: str | None
     buttons: list[dict[str, Any]]
-    created_at: int
-    updated_at: int
+    created_at: str = Field(description="ISO 8601, UTC.")
+    updated_at: str = Field(description="ISO 8601, UTC.")
 
 
 class ProductList(BaseModel):

@@ -23,6 +23,7 @@ from aws_lambda_powertools import Logger
 from inbox import access
 from inbox.errors import Forbidden, InvalidInput, NotFound
 from inbox.models import CatalogProduct, Member
+from inbox.queries.schemas import iso_from_ms
 
 logger = Logger(child=True)
 
@@ -316,6 +317,8 @@ def product_dict(product: CatalogProduct) -> dict[str, Any]:
     return {
         "id": product.product_id, "title": product.title, "subtitle": product.subtitle,
         "price": product.price, "currency": product.currency, "image_url": product.image_url,
-        "url": product.url, "buttons": list(buttons or []), "created_at": product.created_at,
-        "updated_at": product.updated_at,
+        "url": product.url, "buttons": list(buttons or []),
+        # Kept in ms; given as ISO 8601 in UTC like every other time of the API.
+        "created_at": iso_from_ms(product.created_at),
+        "updated_at": iso_from_ms(product.updated_at),
     }

@@ -24,6 +24,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -53,6 +54,7 @@ from inbox.models import (
     deletion_request_pk,
 )
 from inbox.publish import EventOutbox
+from inbox.queries.schemas import iso_from_datetime, iso_from_ms
 
 logger = Logger(child=True)
 
@@ -163,7 +165,7 @@ def check_export_contact(member: Member, contact_id: str) -> dict[str, Any]:
     logger.info("contact exported", extra={"contact_id": contact_id,
                                            "by_member_id": member.member_id})
     return {
-        "exported_at": int(time.time() * 1000),
+        "exported_at": iso_from_ms(time.time() * 1000),
         "contact": _plain(contact),
         "conversations": conversations,
     }
@@ -172,7 +174,17 @@ def check_export_contact(member: Member, contact_id: str) -> dict[str, Any]:
 def _plain(item: Any) -> dict[str, Any]:
     # Index keys are storage details, not data about the person.
     data = item.to_simple_dict(force=True)
-    return {k: v for k, v in data.items() if not k.startswith(("gsi", "pk", "sk"))}
+    plain = {k: v for k, v in data.items() if not k.startswith(("gsi", "pk", "sk"))}
+    # Times as the API gives them (ISO 8601, UTC, `Z`), not as stored (ms, or "+0000").
+    for name in plain.keys() & set(type(item).get_attributes()):
+        value = getattr(item, name)
+        if isinstance(value, datetime):
+            plain[name] = iso_from_datetime(value)
+        elif name == "expires_at" and isinstance(value, int | float):
+            plain[name] = iso_from_ms(value * 1000)  # DynamoDB's TTL is in seconds
+        elif name.endswith("_at") and isinstance(value, int | float):
+            plain[name] = iso_from_ms(value)
+    return plain
 
 
 # --- Facebook's data-deletion callback -------------------------------------------------------

@@ -470,6 +470,23 @@ def test_a_redelivered_message_reopens_once(aws: Any, clock: Clock) -> None:
     assert member("ann").open_count == 1
 
 
+def test_a_late_message_older_than_the_close_neither_reopens_nor_counts_unread(
+        aws: Any, clock: Clock) -> None:
+    from inbox.actions.routing import do_close
+
+    make_member("ann")
+    cid = arrive("p1", at=clock.now - 5000)
+    arrive("p1", at=clock.now - 1000, text="thanks, bye")
+    do_close(cid, actor="ann")
+    unread = conversation(cid).unread_count
+
+    # Delivered late, sent between the two messages the member had before closing.
+    arrive("p1", at=clock.now - 3000, text="sent before the close")
+
+    assert (conversation(cid).status, conversation(cid).unread_count) == ("closed", unread)
+    assert [k for k, _f, _t in timeline_kinds(cid)].count("reopened") == 0
+
+
 def test_a_member_reopens_a_closed_conversation_to_themselves(aws: Any, clock: Clock) -> None:
     from inbox.actions.routing import check_reopen, do_close
     from inbox.errors import ConversationStateChanged

@@ -277,6 +277,13 @@ def _upsert_contact(thread: _Thread, page: Page, name: str, name_source: str,
     return contact.created_at == created_at
 
 
+def _is_history_of_a_close(conversation: Conversation, message: Message) -> bool:
+    """A late message (older than the newest) from before the conversation was closed."""
+    return (conversation.status == "closed" and conversation.closed_at is not None
+            and message.sk < (conversation.last_message_sk or "")
+            and message.created_at <= conversation.closed_at)
+
+
 def _record_activity(conversation: Conversation, message: Message, *, counts_unread: bool,
                      opens_window: bool) -> None:
     """Take a stored message into account on its conversation, once.
@@ -403,6 +410,11 @@ def _add_message(thread: _Thread | None, page: Page, message: Message, ctx: Inge
         if conversation.status in ("closed", "bot"):
             routing.do_route_on_inbound(conversation, page=page, text=message.text,
                                         outbox=ctx.outbox)
+    elif _is_history_of_a_close(conversation, message):
+        # Older than the newest message, so it does not reopen; sent before the member
+        # closed, so it is no news either: an unread count on a closed conversation would
+        # ask for attention nothing lets a member give.
+        flags["counts_unread"] = False
 
     message.expires_at = retention.expires_at(message.created_at)
     if not (store or _store_message)(message):

@@ -67,7 +67,7 @@ ROWS = [
     Row("GET", "/api/members", expect(200), route="/api/members"),
     Row("GET", "/api/members/{other_agent}", expect(200), route="/api/members/{member_id}"),
     # An API key is no member: it has no "me".
-    Row("GET", "/api/members/me", expect(200, api_key=404)),
+    Row("GET", "/api/members/me", expect(200, api_key=403)),
     Row("GET", "/api/settings", expect(200), route="/api/settings"),
     Row("GET", "/api/api-keys", managers_only(), route="/api/api-keys"),
     # Routing by hand -----------------------------------------------------------------------

@@ -98,16 +98,20 @@ def sign_in(email: str, password: str) -> Tokens:
     """
     settings = settings_module.settings
     cognito = aws.client("cognito-idp")
-    try:
-        answer = cognito.admin_initiate_auth(
-            UserPoolId=settings.user_pool_id,
-            ClientId=settings.user_pool_client_id,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": email, "PASSWORD": password},
-        )
-    except (cognito.exceptions.NotAuthorizedException,
-            cognito.exceptions.UserNotFoundException) as exc:
-        raise InvalidCredentials("wrong email or password") from exc
+    for username in _usernames(email):
+        try:
+            answer = cognito.admin_initiate_auth(
+                UserPoolId=settings.user_pool_id,
+                ClientId=settings.user_pool_client_id,
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": username, "PASSWORD": password},
+            )
+            break
+        except (cognito.exceptions.NotAuthorizedException,
+                cognito.exceptions.UserNotFoundException):
+            continue
+    else:
+        raise InvalidCredentials("wrong email or password")
 
     if "AuthenticationResult" not in answer:
         raise PasswordChangeRequired("a new password must be set first",
@@ -152,31 +156,42 @@ def set_new_password(email: str, session: str, new_password: str) -> Tokens:
     """
     settings = settings_module.settings
     cognito = aws.client("cognito-idp")
-    try:
-        answer = cognito.admin_respond_to_auth_challenge(
-            UserPoolId=settings.user_pool_id,
-            ClientId=settings.user_pool_client_id,
-            ChallengeName="NEW_PASSWORD_REQUIRED",
-            ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": new_password},
-            Session=session,
-        )
-    except cognito.exceptions.InvalidPasswordException as exc:
-        raise PasswordRejected("the new password does not meet the password policy",
-                               field="new_password") from exc
-    # Cognito answers an unknown session with NotAuthorized; its emulator (moto) with
-    # ResourceNotFound. Both mean the same to the member: sign in again.
-    except (cognito.exceptions.NotAuthorizedException,
-            cognito.exceptions.UserNotFoundException,
-            cognito.exceptions.CodeMismatchException,
-            cognito.exceptions.ExpiredCodeException,
-            cognito.exceptions.ResourceNotFoundException) as exc:
-        raise ChallengeExpired("sign in again to get a new session") from exc
+    for username in _usernames(email):
+        try:
+            answer = cognito.admin_respond_to_auth_challenge(
+                UserPoolId=settings.user_pool_id,
+                ClientId=settings.user_pool_client_id,
+                ChallengeName="NEW_PASSWORD_REQUIRED",
+                ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password},
+                Session=session,
+            )
+            break
+        except cognito.exceptions.InvalidPasswordException as exc:
+            raise PasswordRejected("the new password does not meet the password policy",
+                                   field="new_password") from exc
+        # Cognito answers an unknown session with NotAuthorized; its emulator (moto) with
+        # ResourceNotFound. Both mean the same to the member: sign in again.
+        except (cognito.exceptions.NotAuthorizedException,
+                cognito.exceptions.UserNotFoundException,
+                cognito.exceptions.CodeMismatchException,
+                cognito.exceptions.ExpiredCodeException,
+                cognito.exceptions.ResourceNotFoundException):
+            continue
+    else:
+        raise ChallengeExpired("sign in again to get a new session")
 
     if "AuthenticationResult" not in answer:
         raise PasswordChangeRequired("another challenge must be answered first",
                                      challenge=answer.get("ChallengeName"),
                                      session=answer.get("Session"))
     return _tokens(answer["AuthenticationResult"])
+
+
+def _usernames(email: str) -> list[str]:
+    """The Cognito usernames an email may be: invitations keep it lower-case, and a first
+    owner made by hand (README) may have it as typed. The pool's names are case-sensitive."""
+    typed = email.strip()
+    return [typed.lower()] if typed == typed.lower() else [typed.lower(), typed]
 
 
 def _tokens(result: dict[str, Any]) -> Tokens:

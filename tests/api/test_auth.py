@@ -71,6 +71,13 @@ def test_a_deactivated_members_refreshed_token_opens_nothing(api, personas):
     assert (answer.status, answer.body["code"]) == (403, "forbidden")
 
 
+def test_login_ignores_the_case_of_the_email(api, personas):
+    answer = api("POST", "/api/auth/login",
+                 body={"email": " Owner@Brand.Example ", "password": PASSWORD})
+
+    assert answer.status == 200, answer.body
+
+
 def test_login_with_a_wrong_password_is_refused(api, personas):
     answer = api("POST", "/api/auth/login",
                  body={"email": "owner@brand.example", "password": "Wrong-Password-1"})

@@ -97,6 +97,18 @@ def test_csv_import_again_updates_by_product_id(api, personas):
     assert api("GET", f"{PRODUCTS}/SNEAKER", token=owner).body["title"] == "Sneaker v2"
 
 
+def test_csv_over_the_row_limit_is_refused_and_imports_nothing(api, personas):
+    owner = personas["owner"].token
+    rows = "".join(f"P{n},Product {n}\n" for n in range(1001))
+
+    answer = api("POST", "/api/catalog/import", token=owner,
+                 body={"csv": "product_id,title\n" + rows})
+
+    assert (answer.status, answer.body["code"], answer.body["maximum"]) == (
+        422, "invalid_input", 1000)
+    assert api("GET", PRODUCTS, token=owner).body["items"] == []
+
+
 def test_csv_without_a_title_column_is_refused(api, personas):
     answer = api("POST", "/api/catalog/import", token=personas["owner"].token,
                  body={"csv": "name,price\nX,1\n"})

@@ -257,30 +257,30 @@ def check_import_csv(member: Member, raw: str) -> ImportResult:
 
     created = updated = 0
     errors: list[dict[str, Any]] = []
-    rows = 0
+    # Read whole before anything is written: a file over the limit changes nothing.
+    rows: list[tuple[int, dict[str, Any]]] = []
     try:
         for row in reader:
-            rows += 1
-            if rows > MAX_IMPORT_ROWS:
-                raise InvalidInput("at most 1000 rows per import", field="csv",
-                                   maximum=MAX_IMPORT_ROWS)
-            line = reader.line_num
-            if not any((value or "").strip() for value in row.values() if
-                       isinstance(value, str)):
-                continue
-            try:
-                data = check_product(_row_product(row))
-            except InvalidInput as exc:
-                errors.append({"row": line, "field": exc.fields.get("field"),
-                               "message": exc.message})
-                continue
-            is_new = data.product_id is None or not _exists(data.product_id)
-            data.product_id = data.product_id or uuid.uuid4().hex[:12]
-            do_save_product(data, created=is_new)
-            created, updated = created + is_new, updated + (not is_new)
+            rows.append((reader.line_num, row))
+            if len(rows) > MAX_IMPORT_ROWS:
+                raise InvalidInput("at most 1000 rows per import; nothing was imported",
+                                   field="csv", maximum=MAX_IMPORT_ROWS)
     except csv.Error as exc:
         errors.append({"row": reader.line_num, "field": None,
                        "message": f"unreadable CSV: {exc}"})
+    for line, row in rows:
+        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+            continue
+        try:
+            data = check_product(_row_product(row))
+        except InvalidInput as exc:
+            errors.append({"row": line, "field": exc.fields.get("field"),
+                           "message": exc.message})
+            continue
+        is_new = data.product_id is None or not _exists(data.product_id)
+        data.product_id = data.product_id or uuid.uuid4().hex[:12]
+        do_save_product(data, created=is_new)
+        created, updated = created + is_new, updated + (not is_new)
     logger.info("catalog imported", extra={"products_created": created,
                                            "products_updated": updated,
                                            "errors": len(errors),

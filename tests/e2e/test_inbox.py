@@ -734,6 +734,19 @@ def test_every_message_kind_has_its_bubble_and_the_screenshots_show_a_working_in
     expect(thread.get_by_test_id("post-link")).to_have_attribute(
         "href", f"https://www.facebook.com/{PAGE_A}/posts/300000000000001")
     screenshot(page, "comment-thread")
+    # A reply Facebook refuses (the sandbox never saw these replayed comments) stays marked
+    # not sent, also once the thread is read again.
+    first = thread.get_by_test_id("comment").first
+    first.get_by_role("button", name="Reply", exact=True).first.click()
+    first.get_by_label("Public reply…").fill("Refused on purpose")
+    first.get_by_label("Public reply…").press("Enter")
+    refused = thread.get_by_test_id("comment").filter(has_text="Refused on purpose")
+    expect(refused.get_by_test_id("comment-failed")).to_have_text("Not sent", timeout=10_000)
+    opened = page.get_by_test_id("chat").get_attribute("data-conversation-id")
+    page.reload()
+    page.locator(f"[data-conversation-id='{opened}']").first.click()
+    expect(page.get_by_test_id("comment").filter(has_text="Refused on purpose")
+           .get_by_test_id("comment-failed")).to_have_text("Not sent")
     # The newest Messenger conversation (run alone, this test's newest is a comment thread).
     newest = page.get_by_test_id("conversation-item").filter(has_text="Messenger").first
     newest.click()

@@ -1,5 +1,5 @@
 import {
-  Anchor, Badge, Box, Button, Group, Image, Paper, Stack, Text, TextInput,
+  Anchor, Badge, Box, Button, Group, Image, Paper, Stack, Text, TextInput, Tooltip,
 } from "@mantine/core";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -113,6 +113,11 @@ function Comment(props: {
             {fromPage ? t("comments.page") : conversation.contact_name ?? t("list.unknownContact")}
           </Text>
           <Group gap={4}>
+            {fromPage && message.status === "failed" && (
+              <Tooltip label={message.send_error?.message ?? ""} disabled={!message.send_error}>
+                <Badge size="xs" color="red" data-testid="comment-failed">{t("chat.failed")}</Badge>
+              </Tooltip>
+            )}
             {message.hidden && <Badge size="xs" color="gray">{t("comments.hiddenBadge")}</Badge>}
             {message.deleted && <Badge size="xs" color="red">{t("comments.deletedBadge")}</Badge>}
             {message.liked_by_page && <Badge size="xs" color="blue">{t("comments.likedBadge")}</Badge>}
@@ -128,6 +133,9 @@ function Comment(props: {
         </Group>
         {message.text && <Text size="sm" style={{ whiteSpace: "pre-wrap" }}>{message.text}</Text>}
         {message.attachments.map((a, i) => <AttachmentView key={i} attachment={a} />)}
+        {fromPage && message.status === "failed" && message.send_error?.message && (
+          <Text size="xs" c="red">{message.send_error.message}</Text>
+        )}
         {!fromPage && !message.deleted && (
           <Group gap={4} mt={6}>
             <Button size="compact-xs" variant="subtle"

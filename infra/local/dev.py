@@ -284,6 +284,8 @@ def start_sweeper(sweep: Any, interval: float = SWEEP_INTERVAL_SECONDS) -> threa
 def banner(settings: DevSettings, pages: list[str], moto_url: str) -> str:
     base = settings.base_url
     version = os.environ.get("GRAPH_API_VERSION", "v25.0")
+    # `make replay` posts to the default port unless told this stack's.
+    replay = "" if settings.port == DEFAULT_PORT else f"PORT={settings.port} "
     lines = [
         "",
         "Inbox local stack is running.",
@@ -300,7 +302,7 @@ def banner(settings: DevSettings, pages: list[str], moto_url: str) -> str:
         f"  Pages connected:  {', '.join(pages) or 'none'}",
         f"  AWS (moto):       {moto_url}/moto-api/",
         # Within 100 columns, as the README quotes it.
-        "  Replay samples:   make replay FILE...   (needs "
+        f"  Replay samples:   {replay}make replay FILE...   (needs "
         "SANDBOX_PAGE_IDS=100000000000001,100000000000002)",
         "Stop with Ctrl-C.",
         "",

@@ -19,7 +19,7 @@ dev: $(VENV)/.installed web/dist/index.html
 # The suites share nothing but the machine, so they run one file per worker; the few that
 # time a latency (a message seen within a second) run afterwards, alone.
 test: $(VENV)/.installed web/dist/index.html chromium
-	$(PY) -m pytest -q -n auto --dist loadfile -m "not timed"
+	$(PY) -m pytest -q -n auto --dist loadfile -m "not timed" --durations=12
 	$(PY) -m pytest -q -m timed
 
 # The web inbox: npm ci again only when the lock changes, a build only when a source changes.

@@ -33,6 +33,8 @@ _LOCAL_ONLY_SETTINGS = {
     "AWS_ENDPOINT_URL",
     "COGNITO_JWKS_URL",
     "GRAPH_API_URL",
+    # moto's Cognito sends no invitation email; a deployed pool emails its own password.
+    "INVITE_TEMPORARY_PASSWORD",
 }
 
 
